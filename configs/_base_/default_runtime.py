@@ -1,0 +1,13 @@
+# Runtime shared by every rethink_mmdet config: MMDetection's, made
+# iteration-based (the paper states schedules in iterations), with this
+# package's modules registered.
+_base_ = 'mmdet::_base_/default_runtime.py'
+
+custom_imports = dict(imports=['rethink_mmdet'], allow_failed_imports=False)
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=50),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=10000,
+        max_keep_ckpts=3))
+log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)

@@ -1,0 +1,30 @@
+# Mask R-CNN R50-FPN with GroupNorm(32) everywhere the paper puts a norm
+# (RECIPE.md): backbone stem, blocks and shortcuts, FPN lateral and output
+# convs, the 4conv1fc box head and the mask head's 4 convs; the RPN head has
+# none. Initialized for training from random init: MSRA (Kaiming fan_out)
+# convs, norms 1/0, no zero-init of the blocks' last gamma, nothing frozen,
+# norm statistics updated. Pre-trained rows override model.backbone.init_cfg.
+_base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
+
+norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)
+scratch_init = dict(type='ScratchInit')
+
+model = dict(
+    backbone=dict(
+        frozen_stages=-1,
+        norm_cfg=norm_cfg,
+        norm_eval=False,
+        zero_init_residual=False,
+        init_cfg=dict(_delete_=True, **scratch_init)),
+    neck=dict(norm_cfg=norm_cfg, init_cfg=scratch_init),
+    rpn_head=dict(init_cfg=scratch_init),
+    # On the whole RoI head: FCNMaskHead refuses an init_cfg of its own. The
+    # box head's own init (Xavier fc, normal fc_cls/fc_reg) then re-applies
+    # the usual init to its fc layers, as ScratchInit would.
+    roi_head=dict(
+        init_cfg=scratch_init,
+        bbox_head=dict(
+            type='Shared4Conv1FCBBoxHead',
+            conv_out_channels=256,
+            norm_cfg=norm_cfg),
+        mask_head=dict(norm_cfg=norm_cfg)))

@@ -1,0 +1,15 @@
+"""rethink_mmdet: MMDetection 3.x configs and modules for training detectors
+from random initialization ("Rethinking ImageNet Pre-training", He et al.).
+
+Importing the package applies the stack's compatibility patches
+(:mod:`rethink_mmdet.compat`) and registers every module, so configs only need
+``custom_imports = dict(imports=['rethink_mmdet'])``.
+"""
+from . import compat
+from .version import __version__
+
+compat.apply()
+
+from . import datasets, engine, models  # noqa: E402  (after the patches)
+
+__all__ = ['__version__', 'compat', 'datasets', 'engine', 'models']

@@ -1,0 +1,79 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share."""
+import argparse
+import os
+import os.path as osp
+import sys
+from typing import Optional, Sequence
+
+from mmengine.config import Config, DictAction
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one line, without a traceback."""
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments MMDetection 3.3's train.py and test.py both accept."""
+    parser.add_argument('--work-dir', help='directory for logs and '
+                        'checkpoints (default: work_dirs/CONFIG_STEM)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config keys, e.g. train_cfg.max_iters=100 '
+        '(key=value, lists as key="[a,b]")')
+    parser.add_argument('--launcher',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or
+    # --local_rank (older); torchrun sets LOCAL_RANK instead.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def export_local_rank(args: argparse.Namespace) -> None:
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Reads a config with this package's modules and patches loaded."""
+    import rethink_mmdet  # noqa: F401  (patches + registry, before parsing)
+    if not osp.isfile(path):
+        raise UsageError(f'config file not found: {path}')
+    try:
+        cfg = Config.fromfile(path)
+    except (SyntaxError, FileNotFoundError, KeyError, ImportError) as e:
+        raise UsageError(f'cannot read config {path}: '
+                         f'{type(e).__name__}: {e}') from e
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def resolve_work_dir(cfg: Config, work_dir: Optional[str],
+                     config_path: str) -> None:
+    """Command line first, then the config, then work_dirs/CONFIG_STEM."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config_path))[0])
+
+
+def build_runner(cfg: Config):
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from rethink_mmdet import compat
+    compat.adapt_cfg_to_device(cfg)
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def run_main(main, argv: Optional[Sequence[str]] = None) -> int:
+    """Runs a tool's main; a :class:`UsageError` exits 2 with its message."""
+    try:
+        main(argv)
+    except UsageError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,83 @@
+"""``make demo``: generate the synthetic data, train the toy detector from
+scratch on the CPU, evaluate it and print its COCO AP table.
+
+Safe to re-run: the data are reused, a finished training run is not redone
+(an interrupted one resumes from its last checkpoint) and only the
+evaluation runs again.
+"""
+import argparse
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Dict, Optional, Sequence
+
+from rethink_mmdet.datasets.synthetic_coco import generate_if_needed
+
+TOY_CONFIG = 'configs/toy/mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-2k_synthetic-coco.py'
+METRIC_COLUMNS = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l')
+
+
+def format_ap_table(metrics: Dict[str, float], title: str = '') -> str:
+    """COCO AP/AP50/AP75/APs/APm/APl rows for the bbox and segm metrics."""
+    header = f'{"":6}' + ''.join(
+        f'{c.replace("mAP", "AP"):>8}' for c in METRIC_COLUMNS)
+    lines = [title] if title else []
+    lines.append(header)
+    for kind in ('bbox', 'segm'):
+        values = [metrics.get(f'coco/{kind}_{c}') for c in METRIC_COLUMNS]
+        if all(v is None for v in values):
+            continue
+        lines.append(f'{kind:6}' + ''.join(
+            f'{v:8.3f}' if v is not None else f'{"-":>8}' for v in values))
+    return '\n'.join(lines)
+
+
+def final_checkpoint(work_dir: str, max_iters: int) -> str:
+    return osp.join(work_dir, f'iter_{max_iters}.pth')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--config', default=TOY_CONFIG)
+    parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser.add_argument('--data-root', default='data/synthetic_coco')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
+    from rethink_mmdet.cli import test as test_cli
+    from rethink_mmdet.cli.common import load_config
+
+    args = parse_args(argv)
+    start = time.time()
+    print('== 1/3 synthetic COCO data', flush=True)
+    generate_if_needed(args.data_root)
+
+    cfg = load_config(args.config)
+    max_iters = cfg.train_cfg.max_iters
+    checkpoint = final_checkpoint(args.work_dir, max_iters)
+    print(f'== 2/3 training {args.config} from scratch, {max_iters} '
+          'iterations on the CPU', flush=True)
+    if osp.isfile(checkpoint):
+        print(f'already trained: {checkpoint}')
+    else:
+        command = [sys.executable, 'tools/train.py', args.config,
+                   '--work-dir', args.work_dir]
+        if osp.isfile(osp.join(args.work_dir, 'last_checkpoint')):
+            command.append('--resume')
+        print('$ ' + ' '.join(command), flush=True)
+        train_start = time.time()
+        subprocess.run(command, check=True)
+        print(f'training took {time.time() - train_start:.0f}s')
+
+    print('== 3/3 evaluating on the val split', flush=True)
+    metrics = test_cli.main([args.config, checkpoint, '--work-dir',
+                             osp.join(args.work_dir, 'test')])
+    print()
+    print(format_ap_table(metrics, f'COCO AP of {osp.basename(checkpoint)} '
+                          f'({args.config}):'))
+    print(f'\nlogs and checkpoints: {osp.abspath(args.work_dir)}')
+    print(f'final checkpoint:     {osp.abspath(checkpoint)}')
+    print(f'demo took {time.time() - start:.0f}s')
+    return metrics

@@ -1,0 +1,63 @@
+"""``tools/train.py``: MMDetection 3.3's training entry point, same flags."""
+import argparse
+from typing import Optional, Sequence
+
+from .common import (UsageError, add_common_args, build_runner,
+                     export_local_rank, load_config, resolve_work_dir)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a detector')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision training')
+    parser.add_argument(
+        '--auto-scale-lr', action='store_true',
+        help='scale the LR by total batch / auto_scale_lr.base_batch_size')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from CHECKPOINT, or without a value from the latest '
+        'checkpoint in the work_dir')
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    export_local_rank(args)
+    return args
+
+
+def configure(args: argparse.Namespace):
+    """The config the Runner gets, with every command-line option applied."""
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    resolve_work_dir(cfg, args.work_dir, args.config)
+    if args.amp:
+        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if optim_wrapper == 'AmpOptimWrapper':
+            pass
+        elif optim_wrapper != 'OptimWrapper':
+            raise UsageError(
+                f'--amp needs optim_wrapper.type OptimWrapper, but '
+                f'{args.config} uses {optim_wrapper}')
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.auto_scale_lr:
+        scale = cfg.get('auto_scale_lr')
+        if not scale or 'base_batch_size' not in scale:
+            raise UsageError(
+                f'--auto-scale-lr needs auto_scale_lr.base_batch_size in '
+                f'{args.config}')
+        cfg.auto_scale_lr.enable = True
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    return cfg
+
+
+def main(argv: Optional[Sequence[str]] = None):
+    args = parse_args(argv)
+    runner = build_runner(configure(args))
+    runner.train()
+    return runner

@@ -1,0 +1,153 @@
+"""Every workaround this package needs for its pinned stack, in one place.
+
+Each patch says why it exists and when it can go. :func:`apply` is idempotent
+and runs when ``rethink_mmdet`` is imported, which our tools do before they read
+a config (``mmdet::`` bases are resolved while the file is parsed, before the
+config's own ``custom_imports`` run).
+"""
+import importlib.metadata
+import inspect
+import importlib.util
+import os.path as osp
+
+import torch
+
+_applied = False
+#: What each patch replaced, by name, so tests can show why it is needed.
+ORIGINALS = {}
+_TORCH_LOAD_HAS_WEIGHTS_ONLY = 'weights_only' in inspect.signature(
+    torch.load).parameters
+
+
+def _distribution_top_level(package: str) -> str:
+    """Import name of an installed distribution (``mmcv-full`` -> ``mmcv``)."""
+    dist = importlib.metadata.distribution(package)
+    top_level = dist.read_text('top_level.txt')
+    if top_level and top_level.split():
+        return top_level.split()[0]
+    return package.replace('-', '_')
+
+
+def is_installed(package: str) -> bool:
+    """``mmengine.utils.is_installed`` without ``pkg_resources``."""
+    try:
+        importlib.metadata.distribution(package)
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        spec = importlib.util.find_spec(package)
+        return spec is not None and spec.origin is not None
+
+
+def get_installed_path(package: str) -> str:
+    """``mmengine.utils.get_installed_path`` without ``pkg_resources``.
+
+    Returns the directory of the package's import package, the place where
+    ``mmdet::`` configs are looked up (``<path>/.mim/configs``).
+    """
+    try:
+        module = _distribution_top_level(package)
+    except importlib.metadata.PackageNotFoundError:
+        module = package
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(
+            f'package {package!r} is not installed (or is a namespace package '
+            'without a location); install it to use its configs')
+    return osp.dirname(spec.origin)
+
+
+def _patch_package_utils() -> None:
+    # mmengine 0.10.7 resolves `mmdet::` bases through pkg_resources, which
+    # setuptools 81 removed. Remove once mmengine stops importing it.
+    import mmengine.config.config as config_module
+    import mmengine.hub.hub as hub_module
+    import mmengine.utils as utils_module
+    import mmengine.utils.package_utils as package_utils
+    ORIGINALS['is_installed'] = package_utils.is_installed
+    ORIGINALS['get_installed_path'] = package_utils.get_installed_path
+    for module in (package_utils, utils_module, config_module, hub_module):
+        module.is_installed = is_installed
+        module.get_installed_path = get_installed_path
+
+
+def load_local_checkpoint(filename: str, map_location=None):
+    """Loads a local checkpoint file written by mmengine (trusted pickle).
+
+    torch 2.6 made ``weights_only=True`` the default of ``torch.load``, which
+    refuses mmengine's checkpoints (they pickle the message hub, numpy scalars
+    and config objects). mmengine 0.10.7 calls ``torch.load`` without the
+    argument, so ``--resume``, ``load_from`` and ``init_cfg=Pretrained`` all
+    break. Checkpoints are code-equivalent: load only files you trust.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint {filename} can not be found')
+    if _TORCH_LOAD_HAS_WEIGHTS_ONLY:
+        return torch.load(filename, map_location=map_location,
+                          weights_only=False)
+    return torch.load(filename, map_location=map_location)
+
+
+def _patch_checkpoint_loading() -> None:
+    # Remove once mmengine passes weights_only=False itself (mmengine > 0.10.7).
+    from mmengine.runner.checkpoint import CheckpointLoader
+    ORIGINALS['load_from_local'] = CheckpointLoader._schemes['']
+    CheckpointLoader.register_scheme(prefixes='', force=True)(
+        load_local_checkpoint)
+
+
+def _init_dist_pytorch_cpu_aware(backend, init_backend='torch', **kwargs):
+    """mmengine's ``_init_dist_pytorch`` that also starts CPU-only jobs.
+
+    mmengine 0.10.7 calls ``torch.cuda.set_device`` unconditionally, which a
+    CPU build of torch does not have; on such a machine the job runs on gloo.
+    """
+    import torch.distributed as torch_dist
+    from mmengine.dist import utils as dist_utils
+    if torch.cuda.is_available():
+        return ORIGINALS['_init_dist_pytorch'](backend, init_backend,
+                                               **kwargs)
+    if init_backend != 'torch':
+        raise ValueError(f'init_backend={init_backend!r} needs GPUs; a '
+                         'CPU-only job supports init_backend="torch"')
+    if backend != 'gloo':
+        dist_utils.print_log(
+            f'no CUDA device: using the gloo backend instead of {backend!r}',
+            logger='current')
+    torch_dist.init_process_group(backend='gloo', **kwargs)
+
+
+def _patch_cpu_distributed_init() -> None:
+    # Remove once mmengine skips torch.cuda.set_device without CUDA.
+    from mmengine.dist import utils as dist_utils
+    ORIGINALS['_init_dist_pytorch'] = dist_utils._init_dist_pytorch
+    dist_utils._init_dist_pytorch = _init_dist_pytorch_cpu_aware
+
+
+def adapt_cfg_to_device(cfg) -> None:
+    """Makes a distributed config runnable on CPU-only machines, in place.
+
+    mmengine's Runner wraps the model in DDP with
+    ``device_ids=[LOCAL_RANK]``, which DDP refuses for a CPU module; an
+    explicit ``model_wrapper_cfg`` (which mmengine builds without device ids)
+    avoids that, and gloo replaces nccl. GPU machines are left unchanged.
+    """
+    if torch.cuda.is_available() or cfg.get('launcher', 'none') == 'none':
+        return
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel', broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+
+
+def apply() -> None:
+    """Applies every patch once."""
+    global _applied
+    if _applied:
+        return
+    _patch_package_utils()
+    _patch_checkpoint_loading()
+    _patch_cpu_distributed_init()
+    _applied = True

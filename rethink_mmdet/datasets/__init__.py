@@ -1,0 +1,3 @@
+from .synthetic_coco import CATEGORIES, make_split, make_synthetic_coco
+
+__all__ = ['CATEGORIES', 'make_split', 'make_synthetic_coco']

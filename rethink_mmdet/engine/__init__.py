@@ -1,0 +1,3 @@
+from .schedulers import DropBeforeEndLR, drop_points
+
+__all__ = ['DropBeforeEndLR', 'drop_points']

@@ -1,0 +1,71 @@
+"""The paper's learning-rate rule, written once.
+
+He et al. (RECIPE.md) divide the LR by 10 at the last 60k and the last 20k
+iterations of every schedule longer than 1x, whatever its length (2x = 180k
+with drops at 120k and 160k, 6x = 540k with drops at 480k and 520k). A
+schedule config therefore states only its length; the drop points follow
+from the end of the training loop, which mmengine passes as ``end``.
+"""
+from typing import Sequence
+
+from mmengine.optim.scheduler import MultiStepLR
+from mmengine.registry import PARAM_SCHEDULERS
+
+
+def drop_points(end: int, before_end: Sequence[int],
+                begin: int = 0) -> list:
+    """Iterations at which the LR drops: ``end - d`` for each ``d``.
+
+    Args:
+        end: Last iteration of the schedule (exclusive), e.g. 540000.
+        before_end: Distances of the drops from the end, e.g. (60000, 20000).
+        begin: First iteration the scheduler is active at.
+
+    Returns:
+        The drop iterations, ascending.
+
+    Raises:
+        ValueError: if a drop would fall before ``begin`` (the schedule is
+            shorter than the rule assumes).
+    """
+    points = sorted(end - d for d in before_end)
+    if points and points[0] <= begin:
+        raise ValueError(
+            f'LR drops {sorted(before_end, reverse=True)} iterations before '
+            f'the end need a schedule longer than {max(before_end)} '
+            f'iterations after iteration {begin}, but it ends at {end}')
+    return points
+
+
+@PARAM_SCHEDULERS.register_module()
+class DropBeforeEndLR(MultiStepLR):
+    """Multiplies the LR by ``gamma`` at fixed distances before the end.
+
+    Args:
+        optimizer: Wrapped optimizer.
+        drops_before_end: How many iterations before ``end`` each drop
+            happens; the paper's rule is ``(60000, 20000)`` at batch 16.
+        gamma: LR factor at each drop. Defaults to 0.1.
+        begin: First step the scheduler is active at. Defaults to 0.
+        end: Last step (exclusive); the Runner sets it to ``max_iters`` when
+            the config leaves it out, which is how the rule reads a
+            schedule's length.
+        by_epoch: Must be False: the rule is stated in iterations.
+        **kwargs: Other ``MultiStepLR`` arguments.
+    """
+
+    def __init__(self, optimizer, drops_before_end: Sequence[int],
+                 gamma: float = 0.1, begin: int = 0, end: int = None,
+                 by_epoch: bool = False, **kwargs):
+        if by_epoch:
+            raise ValueError('DropBeforeEndLR counts iterations: set '
+                             'by_epoch=False')
+        if end is None:
+            raise ValueError('DropBeforeEndLR needs `end` (the schedule '
+                             'length); the Runner sets it from max_iters')
+        self.drops_before_end = tuple(drops_before_end)
+        # MultiStepLR counts steps from `begin`.
+        milestones = [p - begin for p in
+                      drop_points(end, self.drops_before_end, begin)]
+        super().__init__(optimizer, milestones=milestones, gamma=gamma,
+                         begin=begin, end=end, by_epoch=False, **kwargs)

@@ -1,0 +1,94 @@
+import math
+
+import pytest
+import torch.nn as nn
+from mmdet.registry import MODELS
+from mmdet.utils import register_all_modules
+from mmengine.config import Config
+
+from rethink_mmdet.models.init_policies import (LAST_LAYER_STD, ScratchInit,
+                                                scratch_problems)
+from rethink_mmdet.testing import TOY_CONFIG
+
+register_all_modules()
+
+
+def _toy_model():
+    cfg = Config.fromfile(TOY_CONFIG)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def test_conv_std_is_msra_fan_out():
+    torch_seed = 0
+    import torch
+    torch.manual_seed(torch_seed)
+    conv = nn.Conv2d(64, 128, 3)
+    ScratchInit()(nn.Sequential(conv))
+    fan_out = 128 * 3 * 3
+    assert conv.weight.std().item() == pytest.approx(
+        math.sqrt(2 / fan_out), rel=0.03)
+    assert conv.weight.mean().item() == pytest.approx(0, abs=2e-3)
+    assert conv.bias.abs().max().item() == 0
+
+
+def test_toy_model_init_statistics():
+    model = _toy_model()
+    convs = {name: m for name, m in model.named_modules()
+             if isinstance(m, nn.Conv2d) and m.weight.numel() >= 4096
+             and name.rsplit('.', 1)[-1] not in LAST_LAYER_STD}
+    assert any(n.startswith('backbone') for n in convs)
+    assert any(n.startswith('neck') for n in convs)
+    assert any(n.startswith('rpn_head') for n in convs)
+    assert any(n.startswith('roi_head.bbox_head') for n in convs)
+    assert any(n.startswith('roi_head.mask_head') for n in convs)
+    for name, conv in convs.items():
+        fan_out = conv.out_channels * conv.kernel_size[0] * \
+            conv.kernel_size[1]
+        assert conv.weight.std().item() == pytest.approx(
+            math.sqrt(2 / fan_out), rel=0.1), name
+    for name, module in model.named_modules():
+        if isinstance(module, nn.GroupNorm):
+            assert module.weight.eq(1).all() and module.bias.eq(0).all(), name
+    bbox_head = model.roi_head.bbox_head
+    assert bbox_head.fc_cls.weight.std().item() == pytest.approx(0.01,
+                                                                 rel=0.1)
+    assert bbox_head.fc_reg.weight.std().item() == pytest.approx(0.001,
+                                                                 rel=0.1)
+    assert model.rpn_head.rpn_cls.weight.std().item() == pytest.approx(
+        0.01, rel=0.1)
+
+
+def test_toy_model_norms_follow_the_recipe():
+    model = _toy_model()
+    assert all(p.requires_grad for p in model.parameters())
+    for part in ('backbone', 'neck', 'roi_head.bbox_head',
+                 'roi_head.mask_head'):
+        module = model.get_submodule(part)
+        norms = [m for m in module.modules()
+                 if isinstance(m, (nn.GroupNorm, nn.modules.batchnorm._BatchNorm))]
+        assert norms and all(isinstance(m, nn.GroupNorm) for m in norms), part
+    assert not any(isinstance(m, (nn.GroupNorm, nn.modules.batchnorm._BatchNorm))
+                   for m in model.rpn_head.modules())
+    # Shortcut (downsample) and stem are normalized too.
+    assert isinstance(model.backbone.layer2[0].downsample[1], nn.GroupNorm)
+    assert isinstance(model.backbone.norm1, nn.GroupNorm)
+
+
+def test_frozen_stage_is_refused():
+    cfg = Config.fromfile(TOY_CONFIG)
+    cfg.model.backbone.frozen_stages = 1
+    model = MODELS.build(cfg.model)
+    with pytest.raises(ValueError, match='frozen parameters'):
+        model.init_weights()
+
+
+def test_batchnorm_in_eval_mode_is_refused():
+    module = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+    module.norm_eval = True
+    assert any('norm_eval=True' in p for p in scratch_problems(module))
+    with pytest.raises(ValueError, match='norm_eval'):
+        ScratchInit()(module)
+    module.norm_eval = False
+    assert scratch_problems(module) == []

@@ -1,0 +1,101 @@
+"""End to end through the command-line tools, as a user runs them."""
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from rethink_mmdet.testing import (REPO_ROOT, TOY_CONFIG, as_cli_options,
+                                   toy_overrides)
+
+pytestmark = pytest.mark.slow
+
+
+def _run(command, cwd=REPO_ROOT, timeout=600):
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
+                            timeout=timeout)
+    assert result.returncode == 0, (
+        f'{" ".join(command)} failed ({result.returncode}):\n'
+        f'{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
+    return result
+
+
+def _train(work_dir, data_root, max_iters, interval=None, extra=()):
+    return _run([sys.executable, 'tools/train.py', TOY_CONFIG,
+                 '--work-dir', str(work_dir), *extra,
+                 *as_cli_options(toy_overrides(data_root, max_iters,
+                                               interval))])
+
+
+def _scalars(work_dir):
+    """Training records of every run in the work_dir, in order."""
+    records = []
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                          'scalars.json'))):
+        with open(path) as f:
+            records.append([json.loads(line) for line in f])
+    return records
+
+
+def test_train_then_test(tmp_path, tiny_coco):
+    work_dir = tmp_path / 'run'
+    _train(work_dir, tiny_coco, max_iters=3)
+    checkpoint = work_dir / 'iter_3.pth'
+    assert checkpoint.is_file()
+    with open(work_dir / 'last_checkpoint') as f:
+        assert f.read().strip().endswith('iter_3.pth')
+
+    result = _run([sys.executable, 'tools/test.py', TOY_CONFIG,
+                   str(checkpoint), '--work-dir', str(tmp_path / 'test'),
+                   '--out', str(tmp_path / 'preds.pkl'),
+                   *as_cli_options(toy_overrides(tiny_coco, 3))])
+    log = result.stdout + result.stderr
+    for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP'):
+        assert key in log
+    assert (tmp_path / 'preds.pkl').is_file()
+
+
+def test_resume_continues_iterations_and_lr(tmp_path, tiny_coco):
+    work_dir = tmp_path / 'run'
+    # 4 iterations, LR drop at iteration 2 (toy_overrides: half-way).
+    _train(work_dir, tiny_coco, max_iters=2, interval=2,
+           extra=['--cfg-options', 'param_scheduler.1.end=4'])
+    assert (work_dir / 'iter_2.pth').is_file()
+    _train(work_dir, tiny_coco, max_iters=4, interval=2, extra=['--resume'])
+    first, resumed = _scalars(work_dir)
+    first_iters = [r['iter'] for r in first if 'lr' in r]
+    resumed_iters = [r['iter'] for r in resumed if 'lr' in r]
+    assert first_iters == [1, 2]
+    assert resumed_iters == [3, 4], 'resume restarted the iteration count'
+    resumed_lr = [r['lr'] for r in resumed if 'lr' in r]
+    # The drop at iteration 2 (drops_before_end=[2], max_iters=4) holds.
+    assert resumed_lr[0] == pytest.approx(0.002)
+    checkpoint = torch.load(work_dir / 'iter_4.pth', weights_only=False)
+    assert checkpoint['meta']['iter'] == 4
+
+
+@pytest.mark.skipif(sys.platform != 'linux', reason='torchrun on Linux')
+def test_dist_train_two_processes(tmp_path, tiny_coco):
+    work_dir = tmp_path / 'dist'
+    env = dict(os.environ, PYTHON=sys.executable)
+    env.pop('PORT', None)
+    command = ['bash', 'tools/dist_train.sh', TOY_CONFIG, '2',
+               '--work-dir', str(work_dir),
+               *as_cli_options(toy_overrides(tiny_coco, max_iters=2,
+                                             batch_size=1))]
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env,
+                            capture_output=True, text=True, timeout=600)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-5000:]
+    logs = glob.glob(osp.join(work_dir, '*', '*.log'))
+    assert len(logs) == 1, 'rank 0 alone writes the log'
+    with open(logs[0]) as f:
+        text = f.read()
+    assert 'Distributed training: True' in text
+    assert "'world_size': 2" in text or 'world_size: 2' in text \
+        or 'GPU number: 2' in text or 'GPUS: 2' in text, text[:3000]
+    assert sorted(os.listdir(work_dir)).count('iter_2.pth') == 1
