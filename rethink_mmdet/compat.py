@@ -128,9 +128,9 @@ def adapt_cfg_to_device(cfg) -> None:
     """Makes a distributed config runnable on CPU-only machines, in place.
 
     mmengine's Runner wraps the model in DDP with
-    ``device_ids=[LOCAL_RANK]``, which DDP refuses for a CPU module; an
-    explicit ``model_wrapper_cfg`` (which mmengine builds without device ids)
-    avoids that, and gloo replaces nccl. GPU machines are left unchanged.
+    ``device_ids=[LOCAL_RANK]``, which DDP refuses for a CPU module. An
+    explicit ``model_wrapper_cfg`` with ``device_ids=None`` wins over that
+    default, and gloo replaces nccl. GPU machines are left unchanged.
     """
     if torch.cuda.is_available() or cfg.get('launcher', 'none') == 'none':
         return
@@ -138,7 +138,8 @@ def adapt_cfg_to_device(cfg) -> None:
     cfg.env_cfg.dist_cfg['backend'] = 'gloo'
     if cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = dict(
-            type='MMDistributedDataParallel', broadcast_buffers=False,
+            type='MMDistributedDataParallel', device_ids=None,
+            broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
 
 

@@ -84,7 +84,7 @@ def test_cpu_distributed_config_is_adapted():
         assert cfg.env_cfg.dist_cfg.backend == 'nccl'
     else:
         assert cfg.env_cfg.dist_cfg.backend == 'gloo'
-        assert 'device_ids' not in cfg.model_wrapper_cfg
+        assert cfg.model_wrapper_cfg.device_ids is None
     single = Config(dict(launcher='none'))
     compat.adapt_cfg_to_device(single)
     assert 'model_wrapper_cfg' not in single

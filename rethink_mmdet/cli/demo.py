@@ -6,6 +6,8 @@ Safe to re-run: the data are reused, a finished training run is not redone
 evaluation runs again.
 """
 import argparse
+import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -14,7 +16,8 @@ from typing import Dict, Optional, Sequence
 
 from rethink_mmdet.datasets.synthetic_coco import generate_if_needed
 
-TOY_CONFIG = 'configs/toy/mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-2k_synthetic-coco.py'
+TOY_CONFIG = ('configs/toy/'
+              'mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-1200i_synthetic-coco.py')
 METRIC_COLUMNS = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l')
 
 
@@ -35,6 +38,30 @@ def format_ap_table(metrics: Dict[str, float], title: str = '') -> str:
 
 def final_checkpoint(work_dir: str, max_iters: int) -> str:
     return osp.join(work_dir, f'iter_{max_iters}.pth')
+
+
+def evaluate_untrained(config: str, work_dir: str) -> Dict[str, float]:
+    """COCO metrics of the freshly initialized model, for contrast.
+
+    Cached in ``work_dir/untrained_metrics.json``: the result only depends
+    on the config and its seed.
+    """
+    from rethink_mmdet.cli.common import build_runner, load_config
+
+    cache = osp.join(work_dir, 'untrained_metrics.json')
+    if osp.isfile(cache):
+        with open(cache) as f:
+            return json.load(f)
+    cfg = load_config(config)
+    cfg.work_dir = osp.join(work_dir, 'untrained')
+    cfg.load_from = None
+    runner = build_runner(cfg)
+    runner.model.init_weights()
+    metrics = runner.test()
+    os.makedirs(work_dir, exist_ok=True)
+    with open(cache, 'w') as f:
+        json.dump(metrics, f, indent=1)
+    return metrics
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -74,9 +101,14 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     print('== 3/3 evaluating on the val split', flush=True)
     metrics = test_cli.main([args.config, checkpoint, '--work-dir',
                              osp.join(args.work_dir, 'test')])
+    untrained = evaluate_untrained(args.config, args.work_dir)
     print()
-    print(format_ap_table(metrics, f'COCO AP of {osp.basename(checkpoint)} '
-                          f'({args.config}):'))
+    print(format_ap_table(metrics, f'COCO AP on the val split after '
+                          f'{max_iters} iterations from scratch '
+                          f'({osp.basename(checkpoint)}):'))
+    print()
+    print(format_ap_table(untrained, 'the same model untrained (random '
+                          'init), for contrast:'))
     print(f'\nlogs and checkpoints: {osp.abspath(args.work_dir)}')
     print(f'final checkpoint:     {osp.abspath(checkpoint)}')
     print(f'demo took {time.time() - start:.0f}s')

@@ -7,7 +7,7 @@ from typing import Dict, List
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_CONFIG = osp.join(
     REPO_ROOT, 'configs', 'toy',
-    'mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-2k_synthetic-coco.py')
+    'mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-1200i_synthetic-coco.py')
 
 
 def config_path(relative: str) -> str:
@@ -19,17 +19,22 @@ def config_path(relative: str) -> str:
 
 
 def toy_overrides(data_root: str, max_iters: int, interval: int = None,
-                  batch_size: int = 2) -> Dict[str, object]:
+                  batch_size: int = 2,
+                  schedule_iters: int = None) -> Dict[str, object]:
     """``--cfg-options`` that train the toy config briefly on ``data_root``.
 
     Args:
         data_root: A dataset made by ``make_synthetic_coco``.
-        max_iters: Training length; the LR drops are kept inside it.
-        interval: Checkpoint, validation and logging interval (default:
-            ``max_iters``).
+        max_iters: Training length (at least 2).
+        interval: Checkpoint and validation interval (default:
+            ``max_iters``); the log has every iteration.
         batch_size: Training images per iteration and process.
+        schedule_iters: Length the LR schedule is laid out for (default:
+            ``max_iters``): 2 warmup iterations, then one LR drop half-way.
+            A run resumed to a longer ``max_iters`` keeps its scheduler.
     """
     interval = interval or max_iters
+    schedule_iters = schedule_iters or max_iters
     root = data_root.rstrip('/') + '/'
     return {
         'train_dataloader.dataset.data_root': root,
@@ -46,8 +51,10 @@ def toy_overrides(data_root: str, max_iters: int, interval: int = None,
         'test_dataloader.persistent_workers': False,
         'train_cfg.max_iters': max_iters,
         'train_cfg.val_interval': interval,
-        'param_scheduler.0.end': 1,
-        'param_scheduler.1.drops_before_end': [max(1, max_iters // 2)],
+        # LinearLR needs end >= 2 to leave its start factor behind.
+        'param_scheduler.0.end': 2,
+        'param_scheduler.1.end': schedule_iters,
+        'param_scheduler.1.drops_before_end': [max(1, schedule_iters // 2)],
         'default_hooks.checkpoint.interval': interval,
         'default_hooks.logger.interval': 1,
     }

@@ -46,10 +46,13 @@ def test_valid_coco(tiny_coco):
                 assert ann['iscrowd'] == 0
                 mask = coco.annToMask(ann)
                 ys, xs = np.nonzero(mask)
-                # Rasterization moves edges by at most a pixel.
-                assert abs(xs.min() - x) <= 1.5 and abs(ys.min() - y) <= 1.5
-                assert abs(xs.max() + 1 - (x + w)) <= 1.5
-                assert abs(ys.max() + 1 - (y + h)) <= 1.5
+                # Rasterization moves edges by about a pixel and drops the
+                # sub-pixel tip of a sharp vertex (stars, triangles).
+                tolerance = 2.5
+                assert abs(xs.min() - x) <= tolerance
+                assert abs(ys.min() - y) <= tolerance
+                assert abs(xs.max() + 1 - (x + w)) <= tolerance
+                assert abs(ys.max() + 1 - (y + h)) <= tolerance
                 perimeter = 2 * (w + h)
                 assert abs(mask.sum() - ann['area']) <= perimeter
                 assert ann['area'] <= w * h

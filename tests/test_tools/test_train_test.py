@@ -24,11 +24,12 @@ def _run(command, cwd=REPO_ROOT, timeout=600):
     return result
 
 
-def _train(work_dir, data_root, max_iters, interval=None, extra=()):
+def _train(work_dir, data_root, max_iters, interval=None, extra=(),
+           **overrides):
     return _run([sys.executable, 'tools/train.py', TOY_CONFIG,
                  '--work-dir', str(work_dir), *extra,
                  *as_cli_options(toy_overrides(data_root, max_iters,
-                                               interval))])
+                                               interval, **overrides))])
 
 
 def _scalars(work_dir):
@@ -60,20 +61,18 @@ def test_train_then_test(tmp_path, tiny_coco):
 
 
 def test_resume_continues_iterations_and_lr(tmp_path, tiny_coco):
+    # A 4-iteration schedule (warmup over 2, LR drop at 2) stopped after 2
+    # iterations, then resumed from last_checkpoint to the end.
     work_dir = tmp_path / 'run'
-    # 4 iterations, LR drop at iteration 2 (toy_overrides: half-way).
-    _train(work_dir, tiny_coco, max_iters=2, interval=2,
-           extra=['--cfg-options', 'param_scheduler.1.end=4'])
+    _train(work_dir, tiny_coco, max_iters=2, schedule_iters=4)
     assert (work_dir / 'iter_2.pth').is_file()
     _train(work_dir, tiny_coco, max_iters=4, interval=2, extra=['--resume'])
     first, resumed = _scalars(work_dir)
-    first_iters = [r['iter'] for r in first if 'lr' in r]
-    resumed_iters = [r['iter'] for r in resumed if 'lr' in r]
-    assert first_iters == [1, 2]
-    assert resumed_iters == [3, 4], 'resume restarted the iteration count'
-    resumed_lr = [r['lr'] for r in resumed if 'lr' in r]
-    # The drop at iteration 2 (drops_before_end=[2], max_iters=4) holds.
-    assert resumed_lr[0] == pytest.approx(0.002)
+    assert [r['iter'] for r in first if 'lr' in r] == [1, 2]
+    assert [r['iter'] for r in resumed if 'lr' in r] == [3, 4], \
+        'resume restarted the iteration count'
+    lrs = [r['lr'] for r in first + resumed if 'lr' in r]
+    assert lrs == pytest.approx([0.02 * 1e-3, 0.02, 0.002, 0.002])
     checkpoint = torch.load(work_dir / 'iter_4.pth', weights_only=False)
     assert checkpoint['meta']['iter'] == 4
 
@@ -96,6 +95,8 @@ def test_dist_train_two_processes(tmp_path, tiny_coco):
     with open(logs[0]) as f:
         text = f.read()
     assert 'Distributed training: True' in text
-    assert "'world_size': 2" in text or 'world_size: 2' in text \
-        or 'GPU number: 2' in text or 'GPUS: 2' in text, text[:3000]
-    assert sorted(os.listdir(work_dir)).count('iter_2.pth') == 1
+    # mmengine logs the world size as "GPU number", CPU processes included.
+    assert 'GPU number: 2' in text
+    assert 'gloo' in text or torch.cuda.is_available()
+    checkpoints = [f for f in os.listdir(work_dir) if f.endswith('.pth')]
+    assert checkpoints == ['iter_2.pth']
