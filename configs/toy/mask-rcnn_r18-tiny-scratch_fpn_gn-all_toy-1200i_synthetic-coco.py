@@ -48,6 +48,8 @@ param_scheduler = [
     dict(type='DropBeforeEndLR', drops_before_end=(240, 60), gamma=0.1,
          by_epoch=False),
 ]
+# The toy's LR 0.02 is for its batch of 8 (--auto-scale-lr scales from here).
+auto_scale_lr = dict(base_batch_size=8)
 default_hooks = dict(
     logger=dict(interval=20), checkpoint=dict(interval=300))
 log_processor = dict(window_size=20)

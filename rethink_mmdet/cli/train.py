@@ -2,6 +2,9 @@
 import argparse
 from typing import Optional, Sequence
 
+from rethink_mmdet.engine.schedule_scaling import (scale_schedule_to_batch,
+                                                   total_batch_size)
+
 from .common import (UsageError, add_common_args, build_runner,
                      export_local_rank, load_config, resolve_work_dir)
 
@@ -13,7 +16,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='automatic mixed precision training')
     parser.add_argument(
         '--auto-scale-lr', action='store_true',
-        help='scale the LR by total batch / auto_scale_lr.base_batch_size')
+        help='scale the LR by total batch / auto_scale_lr.base_batch_size '
+        'and an iteration-based schedule (iterations, warmup, LR drops) by '
+        'the inverse, so the images seen stay the same')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from CHECKPOINT, or without a value from the latest '
@@ -47,6 +52,14 @@ def configure(args: argparse.Namespace):
                 f'--auto-scale-lr needs auto_scale_lr.base_batch_size in '
                 f'{args.config}')
         cfg.auto_scale_lr.enable = True
+        if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
+            # Images seen stay the paper's: iterations, warmup and LR drops
+            # scale by base batch / batch (mmengine scales the LR).
+            batch = total_batch_size(cfg)
+            scaled = scale_schedule_to_batch(cfg, batch)
+            print(f'--auto-scale-lr: total batch {batch} vs '
+                  f'{scale.base_batch_size}: schedule x{scaled["factor"]:g}, '
+                  f'max_iters={scaled["max_iters"]}', flush=True)
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

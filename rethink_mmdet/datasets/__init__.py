@@ -1,3 +1,5 @@
+from .coco_subset import make_coco_subset
 from .synthetic_coco import CATEGORIES, make_split, make_synthetic_coco
 
-__all__ = ['CATEGORIES', 'make_split', 'make_synthetic_coco']
+__all__ = ['CATEGORIES', 'make_split', 'make_synthetic_coco',
+           'make_coco_subset']

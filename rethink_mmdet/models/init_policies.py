@@ -1,4 +1,4 @@
-"""Weight initialization for training from random init (the ``scratch`` policy).
+"""The two init policies: ``scratch`` (random init) and ``imagenet``.
 
 The paper (RECIPE.md) initializes every convolution of backbone, neck and
 heads with MSRA / Kaiming normal (``fan_out``, ReLU gain), sets normalization
@@ -11,12 +11,19 @@ initializer, so a config selects it per component with
 Before initializing, it refuses a component that cannot train from scratch:
 a frozen parameter or a BatchNorm kept in eval mode (``norm_eval=True``)
 leaves random weights or random statistics untrained for the whole run.
+
+The ``imagenet`` policy is mmengine's ``Pretrained`` init with an
+``imagenet://NAME`` checkpoint, which this module resolves to a local file
+(``$RETHINK_IMAGENET_DIR/NAME.pth``, for offline GPU nodes) or to the public
+ImageNet model MMDetection uses for that backbone.
 """
+import os
 from typing import Dict, List, Optional
 
 import torch.nn as nn
 from mmengine.model.weight_init import BaseInit
 from mmengine.registry import WEIGHT_INITIALIZERS
+from mmengine.runner.checkpoint import CheckpointLoader
 from torch.nn.modules.batchnorm import _BatchNorm
 
 #: Std of the normal init of each head's last layers, by module name: those
@@ -111,3 +118,49 @@ class ScratchInit(BaseInit):
         return (f'{self.__class__.__name__}: Kaiming normal fan_out for '
                 'convs, 1/0 for norms, normal std '
                 f'{self.last_layer_std} for last layers')
+
+
+#: Where ``imagenet://NAME`` checkpoints come from when no local copy exists:
+#: the ImageNet models MMDetection's own configs use for each backbone.
+IMAGENET_CHECKPOINTS = {
+    'resnet50_gn': 'open-mmlab://detectron/resnet50_gn',
+    'resnet101_gn': 'open-mmlab://detectron/resnet101_gn',
+    'resnet50': 'torchvision://resnet50',
+    'resnet101': 'torchvision://resnet101',
+    'vgg16': 'torchvision://vgg16',
+}
+#: Environment variable naming a folder of local ImageNet checkpoints
+#: (``NAME.pth``), for GPU nodes without internet access.
+IMAGENET_DIR_ENV = 'RETHINK_IMAGENET_DIR'
+
+
+def resolve_imagenet_checkpoint(name: str) -> str:
+    """Local file or public address of the ImageNet checkpoint ``name``.
+
+    ``$RETHINK_IMAGENET_DIR/NAME.pth`` wins when the variable is set; it must
+    then exist (a silent download on an offline node would hang or fail
+    later). Otherwise the address from :data:`IMAGENET_CHECKPOINTS`.
+    """
+    local_dir = os.environ.get(IMAGENET_DIR_ENV)
+    if local_dir:
+        path = os.path.join(local_dir, f'{name}.pth')
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f'imagenet://{name}: {IMAGENET_DIR_ENV}={local_dir} is set '
+                f'but {path} does not exist')
+        return path
+    if name not in IMAGENET_CHECKPOINTS:
+        raise KeyError(
+            f'imagenet://{name}: unknown ImageNet checkpoint; known names: '
+            f'{sorted(IMAGENET_CHECKPOINTS)}, or put {name}.pth in the folder '
+            f'named by ${IMAGENET_DIR_ENV}')
+    return IMAGENET_CHECKPOINTS[name]
+
+
+@CheckpointLoader.register_scheme(prefixes='imagenet://')
+def load_imagenet_checkpoint(filename: str, map_location=None):
+    """The ``imagenet`` init policy's loader: ``init_cfg=dict(type=
+    'Pretrained', checkpoint='imagenet://resnet50_gn')`` in a backbone."""
+    name = filename[len('imagenet://'):]
+    return CheckpointLoader.load_checkpoint(
+        resolve_imagenet_checkpoint(name), map_location)

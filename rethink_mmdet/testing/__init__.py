@@ -18,13 +18,12 @@ def config_path(relative: str) -> str:
     return path
 
 
-def toy_overrides(data_root: str, max_iters: int, interval: int = None,
-                  batch_size: int = 2,
-                  schedule_iters: int = None) -> Dict[str, object]:
-    """``--cfg-options`` that train the toy config briefly on ``data_root``.
+def short_run_overrides(max_iters: int, interval: int = None,
+                        batch_size: int = 2,
+                        schedule_iters: int = None) -> Dict[str, object]:
+    """``--cfg-options`` for a run of a few iterations of any row config.
 
     Args:
-        data_root: A dataset made by ``make_synthetic_coco``.
         max_iters: Training length (at least 2).
         interval: Checkpoint and validation interval (default:
             ``max_iters``); the log has every iteration.
@@ -35,20 +34,8 @@ def toy_overrides(data_root: str, max_iters: int, interval: int = None,
     """
     interval = interval or max_iters
     schedule_iters = schedule_iters or max_iters
-    root = data_root.rstrip('/') + '/'
     return {
-        'train_dataloader.dataset.data_root': root,
-        'val_dataloader.dataset.data_root': root,
-        'test_dataloader.dataset.data_root': root,
-        'val_evaluator.ann_file': root + 'annotations/instances_val.json',
-        'test_evaluator.ann_file': root + 'annotations/instances_val.json',
         'train_dataloader.batch_size': batch_size,
-        'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False,
-        'val_dataloader.num_workers': 0,
-        'val_dataloader.persistent_workers': False,
-        'test_dataloader.num_workers': 0,
-        'test_dataloader.persistent_workers': False,
         'train_cfg.max_iters': max_iters,
         'train_cfg.val_interval': interval,
         # LinearLR needs end >= 2 to leave its start factor behind.
@@ -60,11 +47,63 @@ def toy_overrides(data_root: str, max_iters: int, interval: int = None,
     }
 
 
+def toy_overrides(data_root: str, max_iters: int, interval: int = None,
+                  batch_size: int = 2,
+                  schedule_iters: int = None) -> Dict[str, object]:
+    """The toy config on ``data_root`` for a short run (see
+    :func:`short_run_overrides` for the arguments)."""
+    return {**synthetic_data_overrides(TOY_CONFIG, data_root),
+            **short_run_overrides(max_iters, interval, batch_size,
+                                  schedule_iters)}
+
+
+def _cli_value(value) -> str:
+    """A value in the syntax of mmengine's ``DictAction``."""
+    if isinstance(value, tuple):
+        return '(' + ','.join(_cli_value(v) for v in value) + ')'
+    if isinstance(value, list):
+        return '[' + ','.join(_cli_value(v) for v in value) + ']'
+    return str(value)
+
+
 def as_cli_options(overrides: Dict[str, object]) -> List[str]:
     """``--cfg-options`` arguments for a subprocess command line."""
-    options = []
-    for key, value in overrides.items():
-        if isinstance(value, (list, tuple)):
-            value = '[' + ','.join(str(v) for v in value) + ']'
-        options.append(f'{key}={value}')
-    return ['--cfg-options'] + options
+    return ['--cfg-options'] + [f'{key}={_cli_value(value)}'
+                                for key, value in overrides.items()]
+
+
+def synthetic_data_overrides(config: str, data_root: str,
+                             scale=(128, 128)) -> Dict[str, object]:
+    """``--cfg-options`` that point a COCO config at synthetic data.
+
+    Any row config (COCO, 1333x800) then trains and evaluates in seconds on
+    the CPU: the data root, annotation files, classes and the Resize scale
+    of its train/val/test pipelines are replaced; the model is untouched.
+    """
+    from mmengine.config import Config
+
+    from rethink_mmdet.datasets.synthetic_coco import CATEGORIES
+    cfg = Config.fromfile(config)
+    root = data_root.rstrip('/') + '/'
+    overrides = {}
+    for split, ann in (('train', 'train'), ('val', 'val'), ('test', 'val')):
+        prefix = f'{split}_dataloader.dataset'
+        overrides.update({
+            f'{prefix}.data_root': root,
+            f'{prefix}.ann_file': f'annotations/instances_{ann}.json',
+            f'{prefix}.data_prefix.img': '',
+            f'{prefix}.metainfo.classes': tuple(CATEGORIES),
+            f'{split}_dataloader.num_workers': 0,
+            f'{split}_dataloader.persistent_workers': False,
+        })
+        pipeline = cfg[f'{split}_dataloader'].dataset.pipeline
+        for index, transform in enumerate(pipeline):
+            if transform['type'] == 'Resize':
+                overrides[f'{prefix}.pipeline.{index}.scale'] = tuple(scale)
+            elif transform['type'] == 'RandomChoiceResize':
+                overrides[f'{prefix}.pipeline.{index}.scales'] = [
+                    tuple(scale)]
+    for evaluator in ('val_evaluator', 'test_evaluator'):
+        overrides[f'{evaluator}.ann_file'] = (
+            root + 'annotations/instances_val.json')
+    return overrides

@@ -96,3 +96,38 @@ def test_batchnorm_in_eval_mode_is_refused():
         ScratchInit()(module)
     module.norm_eval = False
     assert scratch_problems(module) == []
+
+
+def test_imagenet_policy_loads_a_local_checkpoint(tmp_path, monkeypatch):
+    # An "ImageNet" backbone checkpoint as a GPU node without internet
+    # would keep it: $RETHINK_IMAGENET_DIR/NAME.pth.
+    cfg = Config.fromfile(TOY_CONFIG)
+    source = MODELS.build(cfg.model.backbone)
+    torch.nn.init.normal_(source.conv1.weight)
+    torch.save(dict(state_dict=source.state_dict()),
+               tmp_path / 'toy_resnet.pth')
+    monkeypatch.setenv('RETHINK_IMAGENET_DIR', str(tmp_path))
+
+    cfg.model.backbone.init_cfg = dict(
+        type='Pretrained', checkpoint='imagenet://toy_resnet')
+    cfg.model.backbone.frozen_stages = 1
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    for name, value in source.state_dict().items():
+        assert torch.equal(model.backbone.state_dict()[name], value), name
+    # The rest keeps the scratch policy.
+    fpn_conv = model.neck.fpn_convs[0].conv
+    _assert_std(fpn_conv.weight, math.sqrt(2 / (fpn_conv.out_channels * 9)))
+
+
+def test_imagenet_policy_errors_name_the_checkpoint(tmp_path, monkeypatch):
+    from rethink_mmdet.models.init_policies import \
+        resolve_imagenet_checkpoint
+    monkeypatch.delenv('RETHINK_IMAGENET_DIR', raising=False)
+    assert resolve_imagenet_checkpoint('resnet50_gn') == \
+        'open-mmlab://detectron/resnet50_gn'
+    with pytest.raises(KeyError, match='unknown ImageNet checkpoint'):
+        resolve_imagenet_checkpoint('resnet7')
+    monkeypatch.setenv('RETHINK_IMAGENET_DIR', str(tmp_path))
+    with pytest.raises(FileNotFoundError, match='resnet50_gn.pth'):
+        resolve_imagenet_checkpoint('resnet50_gn')

@@ -3,11 +3,20 @@
 # convs, the 4conv1fc box head and the mask head's 4 convs; the RPN head has
 # none. Initialized for training from random init: MSRA (Kaiming fan_out)
 # convs, norms 1/0, no zero-init of the blocks' last gamma, nothing frozen,
-# norm statistics updated. Pre-trained rows override model.backbone.init_cfg.
+# norm statistics updated. Pre-trained rows use `imagenet_backbone`.
 _base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
 
 norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)
 scratch_init = dict(type='ScratchInit')
+# A pre-trained row adds one line:
+#     model = dict(backbone={{_base_.imagenet_backbone}})
+# The imagenet:// checkpoint resolves to $RETHINK_IMAGENET_DIR/resnet50_gn.pth
+# when that file exists (offline nodes), else to Detectron's GN ImageNet model.
+# Stem and first stage frozen, as MMDetection's and Detectron's GN baselines.
+imagenet_backbone = dict(
+    frozen_stages=1,
+    init_cfg=dict(_delete_=True, type='Pretrained',
+                  checkpoint='imagenet://resnet50_gn'))
 
 model = dict(
     backbone=dict(

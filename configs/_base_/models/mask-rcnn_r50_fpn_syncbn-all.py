@@ -1,0 +1,20 @@
+# Mask R-CNN R50-FPN with SyncBN everywhere the paper puts a norm (the GN
+# base with every GN swapped): BN statistics over the whole batch of 16,
+# updated during training (norm_eval=False), since BN over 2 images per GPU
+# does not train from scratch (RECIPE.md, claim 1). AnySyncBN runs on NCCL
+# and on gloo (CPU), and with zero RoIs on a rank.
+_base_ = './mask-rcnn_r50_fpn_gn-all.py'
+
+norm_cfg = dict(_delete_=True, type='AnySyncBN', requires_grad=True)
+# Pre-trained rows: torchvision's BN ResNet-50, fine-tuned with SyncBN.
+imagenet_backbone = dict(
+    frozen_stages=1,
+    init_cfg=dict(_delete_=True, type='Pretrained',
+                  checkpoint='imagenet://resnet50'))
+
+model = dict(
+    backbone=dict(norm_cfg=norm_cfg),
+    neck=dict(norm_cfg=norm_cfg),
+    roi_head=dict(
+        bbox_head=dict(norm_cfg=norm_cfg),
+        mask_head=dict(norm_cfg=norm_cfg)))

@@ -1,0 +1,10 @@
+# Faster R-CNN R50-FPN GN, random init (the row MMDetection's configs/scratch
+# and configs/gn also have, to compare like with like). 6x = 6 x 90k = 540k
+# iterations at batch 16 (8 GPUs x 2 images); LR /10 at 480k and 520k (the last
+# 60k and 20k).
+_base_ = [
+    '../_base_/models/faster-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/coco_detection.py',
+    '../_base_/schedules/schedule_6x.py',
+    '../_base_/default_runtime.py',
+]

@@ -1,0 +1,3 @@
+from .vgg import PretrainedVGGFC, VGG16NoNorm
+
+__all__ = ['PretrainedVGGFC', 'VGG16NoNorm']

@@ -1,0 +1,3 @@
+from .sync_bn import AnySyncBatchNorm
+
+__all__ = ['AnySyncBatchNorm']
