@@ -17,7 +17,7 @@
 _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/coco_instance.py',
-    '../_base_/schedules/schedule_paper-rule.py',
+    '../_base_/schedules/schedule_1x.py',
     '../_base_/default_runtime.py',
 ]
 model = dict(backbone={{_base_.imagenet_backbone}})
@@ -25,10 +25,4 @@ train_dataloader = dict(
     dataset=dict(ann_file='annotations/instances_train2017_1k.json'))
 
 train_cfg = dict(max_iters=9000, val_interval=1000)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-         end=1000),
-    dict(type='DropBeforeEndLR', drops_before_end=(3000, 1000), gamma=0.1,
-         by_epoch=False),
-]
 default_hooks = dict(checkpoint=dict(interval=1000))

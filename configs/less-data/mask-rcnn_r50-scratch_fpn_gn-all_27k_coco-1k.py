@@ -17,17 +17,11 @@
 _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/coco_instance.py',
-    '../_base_/schedules/schedule_paper-rule.py',
+    '../_base_/schedules/schedule_1x.py',
     '../_base_/default_runtime.py',
 ]
 train_dataloader = dict(
     dataset=dict(ann_file='annotations/instances_train2017_1k.json'))
 
 train_cfg = dict(max_iters=27000, val_interval=3000)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-         end=1000),
-    dict(type='DropBeforeEndLR', drops_before_end=(9000, 3000), gamma=0.1,
-         by_epoch=False),
-]
 default_hooks = dict(checkpoint=dict(interval=3000))

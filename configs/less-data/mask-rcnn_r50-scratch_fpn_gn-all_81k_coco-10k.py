@@ -16,17 +16,11 @@
 _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/coco_instance.py',
-    '../_base_/schedules/schedule_paper-rule.py',
+    '../_base_/schedules/schedule_1x.py',
     '../_base_/default_runtime.py',
 ]
 train_dataloader = dict(
     dataset=dict(ann_file='annotations/instances_train2017_10k.json'))
 
 train_cfg = dict(max_iters=81000, val_interval=9000)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-         end=1000),
-    dict(type='DropBeforeEndLR', drops_before_end=(27000, 9000), gamma=0.1,
-         by_epoch=False),
-]
 default_hooks = dict(checkpoint=dict(interval=9000))

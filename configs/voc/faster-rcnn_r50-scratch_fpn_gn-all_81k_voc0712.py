@@ -12,16 +12,10 @@
 _base_ = [
     '../_base_/models/faster-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/voc0712-train_voc12-val.py',
-    '../_base_/schedules/schedule_paper-rule.py',
+    '../_base_/schedules/schedule_1x.py',
     '../_base_/default_runtime.py',
 ]
 model = dict(roi_head=dict(bbox_head=dict(num_classes=20)))
 
 train_cfg = dict(max_iters=81000, val_interval=9000)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-         end=1000),
-    dict(type='DropBeforeEndLR', drops_before_end=(27000, 9000), gamma=0.1,
-         by_epoch=False),
-]
 default_hooks = dict(checkpoint=dict(interval=9000))

@@ -1,7 +1,7 @@
 from .schedule_scaling import scale_schedule_to_batch, total_batch_size
-from .schedulers import DropBeforeEndLR, drop_points
+from .schedulers import DropBeforeEndLR, drop_points, rule_drop_points
 
 __all__ = [
     'DropBeforeEndLR', 'drop_points', 'scale_schedule_to_batch',
-    'total_batch_size'
+    'total_batch_size', 'rule_drop_points'
 ]

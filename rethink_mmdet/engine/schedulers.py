@@ -37,6 +37,20 @@ def drop_points(end: int, before_end: Sequence[int],
     return points
 
 
+def rule_drop_points(rule: dict, end: int) -> list:
+    """Drop iterations of a ``DropBeforeEndLR`` config for a schedule length.
+
+    Args:
+        rule: The scheduler's config (``drops_before_end`` or
+            ``fractions_before_end``).
+        end: The schedule's length (``max_iters``).
+    """
+    if rule.get('fractions_before_end') is not None:
+        return drop_points(end, [round(f * end)
+                                 for f in rule['fractions_before_end']])
+    return drop_points(end, rule['drops_before_end'])
+
+
 @PARAM_SCHEDULERS.register_module()
 class DropBeforeEndLR(MultiStepLR):
     """Multiplies the LR by ``gamma`` at fixed distances before the end.
@@ -45,6 +59,10 @@ class DropBeforeEndLR(MultiStepLR):
         optimizer: Wrapped optimizer.
         drops_before_end: How many iterations before ``end`` each drop
             happens; the paper's rule is ``(60000, 20000)`` at batch 16.
+        fractions_before_end: Instead of ``drops_before_end``, distances
+            as fractions of the schedule's length: the standard 1x (drops
+            at 60k and 80k of 90k) is ``(1/3, 1/9)``, a shape shorter
+            schedules keep.
         gamma: LR factor at each drop. Defaults to 0.1.
         begin: First step the scheduler is active at. Defaults to 0.
         end: Last step (exclusive); the Runner sets it to ``max_iters`` when
@@ -54,7 +72,8 @@ class DropBeforeEndLR(MultiStepLR):
         **kwargs: Other ``MultiStepLR`` arguments.
     """
 
-    def __init__(self, optimizer, drops_before_end: Sequence[int],
+    def __init__(self, optimizer, drops_before_end: Sequence[int] = None,
+                 fractions_before_end: Sequence[float] = None,
                  gamma: float = 0.1, begin: int = 0, end: int = None,
                  by_epoch: bool = False, **kwargs):
         if by_epoch:
@@ -63,6 +82,11 @@ class DropBeforeEndLR(MultiStepLR):
         if end is None:
             raise ValueError('DropBeforeEndLR needs `end` (the schedule '
                              'length); the Runner sets it from max_iters')
+        if (drops_before_end is None) == (fractions_before_end is None):
+            raise ValueError('DropBeforeEndLR needs exactly one of '
+                             'drops_before_end and fractions_before_end')
+        if fractions_before_end is not None:
+            drops_before_end = [round(f * end) for f in fractions_before_end]
         self.drops_before_end = tuple(drops_before_end)
         # MultiStepLR counts steps from `begin`.
         milestones = [p - begin for p in

@@ -4,7 +4,8 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import PARAM_SCHEDULERS
 
-from rethink_mmdet.engine.schedulers import DropBeforeEndLR, drop_points
+from rethink_mmdet.engine.schedulers import (DropBeforeEndLR, drop_points,
+                                             rule_drop_points)
 from rethink_mmdet.testing import config_path
 
 
@@ -21,7 +22,7 @@ def test_schedule_bases_follow_the_paper(schedule, max_iters, drops):
     cfg = Config.fromfile(config_path(f'_base_/schedules/{schedule}'))
     assert cfg.train_cfg.max_iters == max_iters
     rule = cfg.param_scheduler[1]
-    assert drop_points(max_iters, rule['drops_before_end']) == drops
+    assert rule_drop_points(rule, max_iters) == drops
 
 
 def _lr_trace(schedulers_cfg, max_iters, base_lr=0.02):
@@ -71,3 +72,23 @@ def test_rule_is_iteration_based():
     optimizer = OptimWrapper(torch.optim.SGD([param], lr=0.1))
     with pytest.raises(ValueError, match='by_epoch=False'):
         DropBeforeEndLR(optimizer, (2, 1), end=10, by_epoch=True)
+
+
+def test_fractions_keep_the_1x_shape_at_any_length():
+    rule = dict(fractions_before_end=(1 / 3, 1 / 9))
+    assert rule_drop_points(rule, 90000) == [60000, 80000]
+    assert rule_drop_points(rule, 27000) == [18000, 24000]
+    lrs = _lr_trace([dict(type='DropBeforeEndLR', by_epoch=False, **rule)],
+                    max_iters=90)
+    assert lrs[59] == pytest.approx(0.02) and lrs[60] == pytest.approx(0.002)
+    assert lrs[80] == pytest.approx(0.0002)
+
+
+def test_exactly_one_way_to_state_the_drops():
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = OptimWrapper(torch.optim.SGD([param], lr=0.1))
+    with pytest.raises(ValueError, match='exactly one'):
+        DropBeforeEndLR(optimizer, (2, 1), fractions_before_end=(0.5, ),
+                        end=10)
+    with pytest.raises(ValueError, match='exactly one'):
+        DropBeforeEndLR(optimizer, end=10)
