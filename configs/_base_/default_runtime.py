@@ -6,7 +6,10 @@ _base_ = 'mmdet::_base_/default_runtime.py'
 custom_imports = dict(imports=['rethink_mmdet'], allow_failed_imports=False)
 
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
+    # Validation metrics logged at their iteration (mmengine's default logs
+    # them at epoch 0 in iteration-based runs), so the analysis tools can
+    # draw AP against iterations from vis_data/scalars.json.
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     checkpoint=dict(
         type='CheckpointHook', by_epoch=False, interval=10000,
         max_keep_ckpts=3))

@@ -70,10 +70,18 @@ def build_runner(cfg: Config):
 
 
 def run_main(main, argv: Optional[Sequence[str]] = None) -> int:
-    """Runs a tool's main; a :class:`UsageError` exits 2 with its message."""
+    """Runs a tool's main; bad input exits 2 with its message, no traceback.
+
+    Bad input: a :class:`UsageError`, a scratch config that would train
+    with frozen or eval-mode parts (found when the weights are initialized,
+    before the first iteration), or a work_dir the analysis tools cannot
+    read.
+    """
+    from rethink_mmdet.analysis.work_dirs import WorkDirError
+    from rethink_mmdet.models.init_policies import ScratchReadinessError
     try:
         main(argv)
-    except UsageError as e:
+    except (UsageError, ScratchReadinessError, WorkDirError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
     return 0

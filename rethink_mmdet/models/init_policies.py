@@ -35,6 +35,10 @@ LAST_LAYER_STD = dict(
 _NORM_TYPES = (_BatchNorm, nn.GroupNorm, nn.LayerNorm, nn.InstanceNorm2d)
 
 
+class ScratchReadinessError(ValueError):
+    """A component initialized from scratch that could not train as such."""
+
+
 def scratch_problems(module: nn.Module, name: str = 'model') -> List[str]:
     """Lists what would keep ``module`` from training from random init.
 
@@ -94,7 +98,7 @@ class ScratchInit(BaseInit):
         if self.check:
             problems = scratch_problems(module, type(module).__name__)
             if problems:
-                raise ValueError(
+                raise ScratchReadinessError(
                     'ScratchInit: this component cannot train from random '
                     'init:\n  ' + '\n  '.join(problems))
         for name, layer in module.named_modules():

@@ -117,3 +117,18 @@ def test_syncbn_row_trains_on_two_cpu_processes(tmp_path, tiny_coco):
         **short_run_overrides(max_iters=2, batch_size=1)})
     assert "type='AnySyncBN'" in text
     assert (work_dir / 'iter_2.pth').is_file()
+
+
+def test_scratch_config_with_a_frozen_stage_stops_with_a_clear_error(
+        tmp_path, tiny_coco):
+    command = [sys.executable, 'tools/train.py', TOY_CONFIG,
+               '--work-dir', str(tmp_path / 'frozen'),
+               *as_cli_options({**toy_overrides(tiny_coco, max_iters=2),
+                                'model.backbone.frozen_stages': 1})]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 2
+    assert 'error: ScratchInit' in result.stderr
+    assert 'frozen_stages=-1' in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert not list((tmp_path / 'frozen').glob('*.pth'))
