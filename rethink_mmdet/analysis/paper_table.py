@@ -101,15 +101,16 @@ HEADER = ['model', 'init', 'run', *[c for c, _ in COLUMNS],
           'reference box/mask', 'box gap']
 
 
-def format_table(rows: List[List[str]], markdown: bool = False) -> str:
+def format_table(rows: List[List[str]], markdown: bool = False,
+                 header: Sequence[str] = HEADER) -> str:
     """Aligned text, or a Markdown table."""
     if markdown:
-        lines = ['| ' + ' | '.join(HEADER) + ' |',
-                 '|' + '---|' * len(HEADER)]
+        lines = ['| ' + ' | '.join(header) + ' |',
+                 '|' + '---|' * len(header)]
         lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
         return '\n'.join(lines)
-    widths = [max(len(str(r[i])) for r in [HEADER] + rows)
-              for i in range(len(HEADER))]
+    widths = [max(len(str(r[i])) for r in [list(header)] + rows)
+              for i in range(len(header))]
     return '\n'.join('  '.join(str(cell).ljust(w)
                                for cell, w in zip(row, widths)).rstrip()
-                     for row in [HEADER] + rows)
+                     for row in [list(header)] + rows)

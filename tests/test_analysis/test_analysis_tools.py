@@ -135,3 +135,39 @@ def test_paper_table_shows_reference_numbers(runs, tmp_path):
     assert rows[0][-2] == '41.2/37.4 (MMDetection 3.x (RECIPE.md))'
     box = 100 * run.val[4]['coco/bbox_mAP']
     assert rows[0][-1] == f'{box - 41.2:+.1f}'
+
+
+def test_compare_zoo_finds_mmdetection_scratch_row():
+    # Read from the installed mmdet's metafiles, not from this repo.
+    from rethink_mmdet.analysis.model_zoo import (closest, parse_name,
+                                                  zoo_entries)
+    entries = zoo_entries()
+    zoo = closest(parse_name('mask-rcnn_r50-scratch_fpn_gn-all_6x_coco'),
+                  entries)
+    assert zoo['row'].name == 'mask-rcnn_r50-scratch_fpn_gn-all_6x_coco'
+    assert (zoo['box'], zoo['mask'], zoo['match']) == (41.2, 37.4, 'exact')
+    nearest = closest(parse_name('mask-rcnn_r50-scratch_fpn_gn-all_3x_coco'),
+                      entries)
+    assert nearest['match'] == 'nearest schedule (6x)'
+    assert closest(parse_name('faster-rcnn_vgg16-scratch_11x_coco'),
+                   entries) is None
+
+
+def test_compare_zoo_tool_with_a_measured_run(runs):
+    result = subprocess.run(
+        [sys.executable, 'tools/analysis_tools/compare_zoo.py',
+         f'{REPO_ROOT}/configs/schedule-study/'
+         'mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py',
+         'configs/toy/' + TOY_CONFIG.rsplit('/', 1)[1],
+         '--work-dirs', str(runs / 'straight'), '--format', 'md'],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith('| our config |')
+    paper_row = next(ln for ln in lines if '_6x_coco |' in ln)
+    assert '| 41.2/37.4 |' in paper_row and '| exact |' in paper_row
+    toy_row = next(ln for ln in lines if 'toy-1200i' in ln)
+    run = read_work_dir(str(runs / 'straight'))
+    box = 100 * run.val[4]['coco/bbox_mAP']
+    mask = 100 * run.val[4]['coco/segm_mAP']
+    assert f'| {box:.1f}/{mask:.1f} |' in toy_row

@@ -1,0 +1,45 @@
+"""``tools/analysis_tools/compare_zoo.py``: our rows beside MMDetection's
+model zoo (read from the installed mmdet's metafiles)."""
+import argparse
+import glob
+import os.path as osp
+from typing import Optional, Sequence
+
+from rethink_mmdet.analysis import read_work_dir
+from rethink_mmdet.analysis.model_zoo import HEADER, compare
+from rethink_mmdet.analysis.paper_table import (final_metrics, format_table,
+                                                reference_numbers)
+
+CONFIGS_DIR = osp.join(osp.dirname(__file__), '..', '..', 'configs')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Our configs beside the MMDetection model zoo's closest "
+        'entries (same detector, backbone, norm, init; nearest schedule)')
+    parser.add_argument('configs', nargs='*', metavar='CONFIG',
+                        help='config files (default: every row config)')
+    parser.add_argument('--work-dirs', nargs='+', default=[],
+                        help='work_dirs of runs of these configs, for a '
+                        'measured column (matched by config name)')
+    parser.add_argument('--format', choices=['text', 'md'], default='text')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> str:
+    args = parse_args(argv)
+    configs = args.configs or sorted(
+        p for p in glob.glob(osp.join(CONFIGS_DIR, '*', '*.py'))
+        if '_base_' not in p)
+    names = [osp.splitext(osp.basename(c))[0] for c in configs]
+    measured = {}
+    for work_dir in args.work_dirs:
+        run = read_work_dir(work_dir)
+        last = final_metrics(run)
+        measured[run.name] = dict(box=last.get('coco/bbox_mAP'),
+                                  mask=last.get('coco/segm_mAP'))
+    references = reference_numbers(osp.join(CONFIGS_DIR, 'metafile.yml'))
+    rows = compare(names, references, measured)
+    table = format_table(rows, markdown=args.format == 'md', header=HEADER)
+    print(table)
+    return table
