@@ -28,9 +28,24 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
-def export_local_rank(args: argparse.Namespace) -> None:
+def parse_with_common_args(parser: argparse.ArgumentParser,
+                           argv: Optional[Sequence[str]] = None
+                           ) -> argparse.Namespace:
+    """Adds the shared arguments, parses, and exports ``LOCAL_RANK``."""
+    add_common_args(parser)
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The config with ``--cfg-options``, ``--launcher`` and ``--work-dir``
+    applied (what train.py and test.py share)."""
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    resolve_work_dir(cfg, args.work_dir, args.config)
+    return cfg
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:

@@ -3,8 +3,8 @@ import argparse
 import os.path as osp
 from typing import Dict, Optional, Sequence
 
-from .common import (UsageError, add_common_args, build_runner,
-                     export_local_rank, load_config, resolve_work_dir)
+from .common import (UsageError, build_runner, config_from_args,
+                     parse_with_common_args)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -15,16 +15,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--tta', action='store_true',
                         help="test-time augmentation (the config's "
                         'tta_model and tta_pipeline)')
-    add_common_args(parser)
-    args = parser.parse_args(argv)
-    export_local_rank(args)
-    return args
+    return parse_with_common_args(parser, argv)
 
 
 def configure(args: argparse.Namespace):
-    cfg = load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
-    resolve_work_dir(cfg, args.work_dir, args.config)
+    cfg = config_from_args(args)
     if not osp.isfile(args.checkpoint):
         raise UsageError(f'checkpoint not found: {args.checkpoint}')
     cfg.load_from = args.checkpoint

@@ -5,8 +5,8 @@ from typing import Optional, Sequence
 from rethink_mmdet.engine.schedule_scaling import (scale_schedule_to_batch,
                                                    total_batch_size)
 
-from .common import (UsageError, add_common_args, build_runner,
-                     export_local_rank, load_config, resolve_work_dir)
+from .common import (UsageError, build_runner, config_from_args,
+                     parse_with_common_args)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -23,17 +23,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--resume', nargs='?', type=str, const='auto',
         help='resume from CHECKPOINT, or without a value from the latest '
         'checkpoint in the work_dir')
-    add_common_args(parser)
-    args = parser.parse_args(argv)
-    export_local_rank(args)
-    return args
+    return parse_with_common_args(parser, argv)
 
 
 def configure(args: argparse.Namespace):
     """The config the Runner gets, with every command-line option applied."""
-    cfg = load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
-    resolve_work_dir(cfg, args.work_dir, args.config)
+    cfg = config_from_args(args)
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper == 'AmpOptimWrapper':
