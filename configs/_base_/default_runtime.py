@@ -14,3 +14,6 @@ default_hooks = dict(
         type='CheckpointHook', by_epoch=False, interval=10000,
         max_keep_ckpts=3))
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
+
+# Stop at the first non-finite loss, before the NaN model is checkpointed.
+custom_hooks = [dict(type='DivergenceGuardHook')]

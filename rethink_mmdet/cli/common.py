@@ -90,13 +90,18 @@ def run_main(main, argv: Optional[Sequence[str]] = None) -> int:
     Bad input: a :class:`UsageError`, a scratch config that would train
     with frozen or eval-mode parts (found when the weights are initialized,
     before the first iteration), or a work_dir the analysis tools cannot
-    read.
+    read. A diverged run (:class:`DivergenceError`) exits 1, also with its
+    one-line reason.
     """
     from rethink_mmdet.analysis.work_dirs import WorkDirError
+    from rethink_mmdet.engine.hooks import DivergenceError
     from rethink_mmdet.models.init_policies import ScratchReadinessError
     try:
         main(argv)
     except (UsageError, ScratchReadinessError, WorkDirError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
+    except DivergenceError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
     return 0

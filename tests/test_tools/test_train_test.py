@@ -132,3 +132,26 @@ def test_scratch_config_with_a_frozen_stage_stops_with_a_clear_error(
     assert 'frozen_stages=-1' in result.stderr
     assert 'Traceback' not in result.stderr
     assert not list((tmp_path / 'frozen').glob('*.pth'))
+
+
+def test_non_finite_loss_stops_before_the_nan_model_is_saved(
+        tmp_path, tiny_coco):
+    work_dir = tmp_path / 'diverge'
+    # Two good iterations, checkpointed every iteration.
+    _train(work_dir, tiny_coco, max_iters=2, interval=1, schedule_iters=4)
+    # Resumed with a NaN loss weight: iteration 3 diverges.
+    command = [sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir',
+               str(work_dir), '--resume',
+               *as_cli_options({
+                   **toy_overrides(tiny_coco, max_iters=4, interval=1),
+                   'model.roi_head.bbox_head.loss_cls.loss_weight': 'nan'})]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert 'error: iteration 3: non-finite loss' in result.stderr
+    assert 'loss_cls=nan' in result.stderr
+    assert 'iter_2.pth' in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert not (work_dir / 'iter_3.pth').exists()
+    with open(work_dir / 'last_checkpoint') as f:
+        assert f.read().strip().endswith('iter_2.pth')

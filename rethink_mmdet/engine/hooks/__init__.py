@@ -1,0 +1,3 @@
+from .divergence_guard import DivergenceError, DivergenceGuardHook
+
+__all__ = ['DivergenceError', 'DivergenceGuardHook']
