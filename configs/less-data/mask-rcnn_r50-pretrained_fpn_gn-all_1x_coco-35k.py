@@ -12,12 +12,6 @@
 # iterations. Sweep max_iters for each side's best, as Table 1 reports.
 #   1x: 90k iterations x 16 = 1.44M images = 41 epochs of 35k; LR /10 at
 #   60k and 80k (schedule_1x.py).
-_base_ = [
-    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
-    '../_base_/datasets/coco_instance.py',
-    '../_base_/schedules/schedule_1x.py',
-    '../_base_/default_runtime.py',
-]
-model = dict(backbone={{_base_.imagenet_backbone}})
+_base_ = '../schedule-study/mask-rcnn_r50-pretrained_fpn_gn-all_1x_coco.py'
 train_dataloader = dict(
     dataset=dict(ann_file='annotations/instances_train2017_35k.json'))

@@ -13,13 +13,7 @@
 #   27k iterations x 16 = 432k images = 43 epochs of 10k; LR /10 at 18k and
 #   24k: 1x's shape (a third and a ninth before the end), as the paper's
 #   last-60k/20k rule needs over 60k iterations. Evaluated every 3k iterations.
-_base_ = [
-    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
-    '../_base_/datasets/coco_instance.py',
-    '../_base_/schedules/schedule_1x.py',
-    '../_base_/default_runtime.py',
-]
-model = dict(backbone={{_base_.imagenet_backbone}})
+_base_ = './mask-rcnn_r50-pretrained_fpn_gn-all_1x_coco-35k.py'
 train_dataloader = dict(
     dataset=dict(ann_file='annotations/instances_train2017_10k.json'))
 

@@ -14,13 +14,7 @@
 #   2.5k iterations, too few after the 1000-iteration warm-up, so the 9k floor
 #   (a tenth of 1x) applies. LR /10 at 6k and 8k: 1x's shape (a third and a
 #   ninth before the end). Evaluated every 1k iterations.
-_base_ = [
-    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
-    '../_base_/datasets/coco_instance.py',
-    '../_base_/schedules/schedule_1x.py',
-    '../_base_/default_runtime.py',
-]
-model = dict(backbone={{_base_.imagenet_backbone}})
+_base_ = './mask-rcnn_r50-pretrained_fpn_gn-all_1x_coco-35k.py'
 train_dataloader = dict(
     dataset=dict(ann_file='annotations/instances_train2017_1k.json'))
 

@@ -14,12 +14,7 @@
 #   at 18k and 24k: 1x's shape (a third and a ninth before the end). Long
 #   enough to fit the 1k images, so a gap to pre-training is overfitting,
 #   not under-training. Evaluated every 3k iterations.
-_base_ = [
-    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
-    '../_base_/datasets/coco_instance.py',
-    '../_base_/schedules/schedule_1x.py',
-    '../_base_/default_runtime.py',
-]
+_base_ = './mask-rcnn_r50-scratch_fpn_gn-all_81k_coco-10k.py'
 train_dataloader = dict(
     dataset=dict(ann_file='annotations/instances_train2017_1k.json'))
 
