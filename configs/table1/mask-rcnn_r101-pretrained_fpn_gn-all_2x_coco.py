@@ -2,10 +2,7 @@
 # R101-FPN, GN everywhere, ImageNet pre-trained (stem and stage 1 frozen). 2x =
 # 2 x 90k = 180k iterations at batch 16 (8 GPUs x 2 images); LR /10 at 120k and
 # 160k (the last 60k and 20k).
-_base_ = '../schedule-study/mask-rcnn_r50-scratch_fpn_gn-all_2x_coco.py'
+_base_ = '../schedule-study/mask-rcnn_r50-pretrained_fpn_gn-all_2x_coco.py'
 model = dict(
     backbone=dict(
-        depth=101,
-        frozen_stages=1,
-        init_cfg=dict(_delete_=True, type='Pretrained',
-                      checkpoint='imagenet://resnet101_gn')))
+        depth=101, init_cfg=dict(checkpoint='imagenet://resnet101_gn')))

@@ -46,19 +46,12 @@ train_dataloader = dict(
             dict(
                 type=dataset_type,
                 data_root=data_root,
-                ann_file='VOC2007/ImageSets/Main/trainval.txt',
-                data_prefix=dict(sub_data_root='VOC2007/'),
+                ann_file=f'VOC{year}/ImageSets/Main/{split}.txt',
+                data_prefix=dict(sub_data_root=f'VOC{year}/'),
                 filter_cfg=train_filter,
                 pipeline=train_pipeline,
-                backend_args=backend_args),
-            dict(
-                type=dataset_type,
-                data_root=data_root,
-                ann_file='VOC2012/ImageSets/Main/train.txt',
-                data_prefix=dict(sub_data_root='VOC2012/'),
-                filter_cfg=train_filter,
-                pipeline=train_pipeline,
-                backend_args=backend_args),
+                backend_args=backend_args)
+            for year, split in (('2007', 'trainval'), ('2012', 'train'))
         ]))
 val_dataloader = dict(
     dataset=dict(
