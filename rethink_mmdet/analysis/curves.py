@@ -68,13 +68,14 @@ def plot_curves(runs: Sequence[RunLog], metrics: Sequence[str], out: str,
         label = legends[index] if legends else run.name
         scale = images_per_iteration(run) if x == 'images' else 1
         colour = f'C{index % 10}'
+        drops = run.lr_drops()  # reads the run's config: once per run
         for key, axis in zip(keys, axes[0]):
             points = run.metric(key)
             axis.plot([i * scale for i in points],
                       [100 * v for v in points.values()],
                       LINE_STYLES[run.init], marker='o', markersize=3,
                       color=colour, label=label)
-            for drop in run.lr_drops():
+            for drop in drops:
                 axis.axvline(drop * scale, color=colour, linestyle=':',
                              linewidth=0.8)
             rows += [[label, run.init or '', key, i, i * scale, v]
