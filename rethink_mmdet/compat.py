@@ -6,7 +6,6 @@ a config (``mmdet::`` bases are resolved while the file is parsed, before the
 config's own ``custom_imports`` run).
 """
 import importlib.metadata
-import inspect
 import importlib.util
 import os.path as osp
 
@@ -15,8 +14,6 @@ import torch
 _applied = False
 #: What each patch replaced, by name, so tests can show why it is needed.
 ORIGINALS = {}
-_TORCH_LOAD_HAS_WEIGHTS_ONLY = 'weights_only' in inspect.signature(
-    torch.load).parameters
 
 
 def _distribution_top_level(package: str) -> str:
@@ -77,15 +74,11 @@ def load_local_checkpoint(filename: str, map_location=None):
     refuses mmengine's checkpoints (they pickle the message hub, numpy scalars
     and config objects). mmengine 0.10.7 calls ``torch.load`` without the
     argument, so ``--resume``, ``load_from`` and ``init_cfg=Pretrained`` all
-    break. Checkpoints are code-equivalent: load only files you trust.
+    break. Checkpoints are code-equivalent: load only files you trust. A
+    missing or damaged file raises a ``CheckpointError`` naming it.
     """
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint {filename} can not be found')
-    if _TORCH_LOAD_HAS_WEIGHTS_ONLY:
-        return torch.load(filename, map_location=map_location,
-                          weights_only=False)
-    return torch.load(filename, map_location=map_location)
+    from rethink_mmdet.engine.checkpointing import read_checkpoint
+    return read_checkpoint(filename, map_location=map_location)
 
 
 def _patch_checkpoint_loading() -> None:

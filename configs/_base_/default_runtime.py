@@ -15,5 +15,10 @@ default_hooks = dict(
         max_keep_ckpts=3))
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 
-# Stop at the first non-finite loss, before the NaN model is checkpointed.
-custom_hooks = [dict(type='DivergenceGuardHook')]
+custom_hooks = [
+    # Stop at the first non-finite loss, before the NaN model is saved.
+    dict(type='DivergenceGuardHook'),
+    # Checkpoints carry the random state: a resumed run repeats the
+    # interrupted one exactly (with a fixed seed and deterministic mode).
+    dict(type='ExactResumeHook'),
+]

@@ -3,9 +3,11 @@ import argparse
 import os
 import os.path as osp
 import sys
+import traceback
 from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
+from mmengine.utils import import_modules_from_strings
 
 
 class UsageError(Exception):
@@ -60,6 +62,10 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
                          f'{type(e).__name__}: {e}') from e
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+        # mmengine imports custom_imports while parsing the file, so ones
+        # given as --cfg-options would be ignored.
+        if 'custom_imports' in cfg:
+            import_modules_from_strings(**cfg.custom_imports)
     return cfg
 
 
@@ -87,21 +93,36 @@ def build_runner(cfg: Config):
 def run_main(main, argv: Optional[Sequence[str]] = None) -> int:
     """Runs a tool's main; bad input exits 2 with its message, no traceback.
 
-    Bad input: a :class:`UsageError`, a scratch config that would train
-    with frozen or eval-mode parts (found when the weights are initialized,
+    Bad input: a :class:`UsageError`, a dataset that fails the checks, a
+    missing or damaged checkpoint, a scratch config that would train with
+    frozen or eval-mode parts (found when the weights are initialized,
     before the first iteration), or a work_dir the analysis tools cannot
     read. A diverged run (:class:`DivergenceError`) exits 1, also with its
-    one-line reason.
+    one-line reason. In a distributed job, any other exception is shown
+    with its traceback and a last line naming the failing rank, and exits 1
+    (torchrun then stops the other ranks).
     """
     from rethink_mmdet.analysis.work_dirs import WorkDirError
+    from rethink_mmdet.datasets.validation import DatasetError
+    from rethink_mmdet.engine.checkpointing import CheckpointError
     from rethink_mmdet.engine.hooks import DivergenceError
     from rethink_mmdet.models.init_policies import ScratchReadinessError
     try:
         main(argv)
-    except (UsageError, ScratchReadinessError, WorkDirError) as e:
+    except (UsageError, ScratchReadinessError, WorkDirError, DatasetError,
+            CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
     except DivergenceError as e:
         print(f'error: {e}', file=sys.stderr)
+        return 1
+    except Exception as e:
+        world_size = int(os.environ.get('WORLD_SIZE', '1'))
+        if world_size == 1:
+            raise
+        traceback.print_exc()
+        print(f'error: rank {os.environ.get("RANK", "?")} of {world_size} '
+              f'failed: {type(e).__name__}: {e}', file=sys.stderr,
+              flush=True)
         return 1
     return 0

@@ -1,7 +1,13 @@
 """``tools/train.py``: MMDetection 3.3's training entry point, same flags."""
 import argparse
+import os.path as osp
+import sys
 from typing import Optional, Sequence
 
+from rethink_mmdet.datasets.validation import validate_config_datasets
+from rethink_mmdet.engine.checkpointing import (CheckpointError,
+                                                checkpoint_problem,
+                                                choose_resume_checkpoint)
 from rethink_mmdet.engine.schedule_scaling import (scale_schedule_to_batch,
                                                    total_batch_size)
 
@@ -22,7 +28,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from CHECKPOINT, or without a value from the latest '
-        'checkpoint in the work_dir')
+        'readable checkpoint in the work_dir')
+    parser.add_argument(
+        '--skip-data-check', action='store_true',
+        help='start without checking the datasets first (see '
+        'tools/misc/check_dataset.py)')
     return parse_with_common_args(parser, argv)
 
 
@@ -57,15 +67,32 @@ def configure(args: argparse.Namespace):
                   f'max_iters={scaled["max_iters"]}', flush=True)
     if args.resume == 'auto':
         cfg.resume = True
-        cfg.load_from = None
+        # mmengine would take last_checkpoint blindly, and start from
+        # iteration 0 when it is damaged; this skips damaged checkpoints.
+        cfg.load_from = (choose_resume_checkpoint(cfg.work_dir)
+                         if osp.isdir(cfg.work_dir) else None)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    _check_local_checkpoint(cfg.get('load_from'))
     return cfg
+
+
+def _check_local_checkpoint(path: Optional[str]) -> None:
+    """Fails now, not after the model is built, on a damaged load_from."""
+    if path is None or '://' in path:
+        return
+    problem = checkpoint_problem(path)
+    if problem is not None:
+        raise CheckpointError(f'checkpoint {path}: {problem}')
 
 
 def main(argv: Optional[Sequence[str]] = None):
     args = parse_args(argv)
-    runner = build_runner(configure(args))
+    cfg = configure(args)
+    if not args.skip_data_check:
+        for warning in validate_config_datasets(cfg):
+            print(f'warning: {warning}', file=sys.stderr)
+    runner = build_runner(cfg)
     runner.train()
     return runner

@@ -2,7 +2,9 @@
 generated data (mmdet's own ``get_detector_cfg`` only finds configs inside
 an mmdetection checkout)."""
 import os.path as osp
-from typing import Dict, List
+import subprocess
+import sys
+from typing import Dict, List, Optional, Sequence
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_CONFIG = osp.join(
@@ -121,3 +123,38 @@ def synthetic_data_overrides(config: str, data_root: str,
         overrides[f'{evaluator}.ann_file'] = (
             root + 'annotations/instances_val.json')
     return overrides
+
+
+def run_tool(command: List[str], returncode: Optional[int] = 0,
+             timeout: int = 600, env: Optional[dict] = None):
+    """Runs a tool from the repository root, as a user does.
+
+    Args:
+        command: The command line.
+        returncode: The exit status expected (None: any); the assertion
+            shows the end of the output when it differs.
+        timeout: Seconds before the tool counts as hung.
+        env: Environment (default: this process's).
+    """
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=timeout, env=env)
+    if returncode is not None:
+        assert result.returncode == returncode, (
+            f'{" ".join(command)} exited {result.returncode}, expected '
+            f'{returncode}:\n{result.stdout[-3000:]}\n'
+            f'{result.stderr[-5000:]}')
+    return result
+
+
+def toy_train_command(work_dir: str, data_root: str, max_iters: int,
+                      interval: int = None, extra: Sequence[str] = (),
+                      **overrides) -> List[str]:
+    """``tools/train.py`` on the toy config for a short run (arguments as
+    :func:`toy_overrides`; ``overrides`` are extra ``--cfg-options``)."""
+    options = toy_overrides(data_root, max_iters, interval,
+                            **{k: overrides.pop(k) for k in (
+                                'batch_size', 'schedule_iters')
+                               if k in overrides})
+    options.update(overrides)
+    return [sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir',
+            str(work_dir), *extra, *as_cli_options(options)]

@@ -10,27 +10,17 @@ import pytest
 import torch
 
 from rethink_mmdet.testing import (REPO_ROOT, TOY_CONFIG, as_cli_options,
-                                   config_path, short_run_overrides,
-                                   synthetic_data_overrides, toy_overrides)
+                                   config_path, run_tool, short_run_overrides,
+                                   synthetic_data_overrides, toy_overrides,
+                                   toy_train_command)
 
 pytestmark = pytest.mark.slow
 
 
-def _run(command, cwd=REPO_ROOT, timeout=600):
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
-                            timeout=timeout)
-    assert result.returncode == 0, (
-        f'{" ".join(command)} failed ({result.returncode}):\n'
-        f'{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
-    return result
-
-
 def _train(work_dir, data_root, max_iters, interval=None, extra=(),
            **overrides):
-    return _run([sys.executable, 'tools/train.py', TOY_CONFIG,
-                 '--work-dir', str(work_dir), *extra,
-                 *as_cli_options(toy_overrides(data_root, max_iters,
-                                               interval, **overrides))])
+    return run_tool(toy_train_command(work_dir, data_root, max_iters,
+                                      interval, extra, **overrides))
 
 
 def _scalars(work_dir):
@@ -51,7 +41,7 @@ def test_train_then_test(tmp_path, tiny_coco):
     with open(work_dir / 'last_checkpoint') as f:
         assert f.read().strip().endswith('iter_3.pth')
 
-    result = _run([sys.executable, 'tools/test.py', TOY_CONFIG,
+    result = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG,
                    str(checkpoint), '--work-dir', str(tmp_path / 'test'),
                    '--out', str(tmp_path / 'preds.pkl'),
                    *as_cli_options(toy_overrides(tiny_coco, 3))])

@@ -18,6 +18,11 @@ class DivergenceError(RuntimeError):
     """Training produced a non-finite loss."""
 
 
+def _scalar(value) -> float:
+    """A logged loss as a float (tensors are detached from the graph)."""
+    return float(value.detach() if hasattr(value, 'detach') else value)
+
+
 @HOOKS.register_module()
 class DivergenceGuardHook(Hook):
     """Raises on the first non-finite loss term of a training iteration."""
@@ -28,7 +33,7 @@ class DivergenceGuardHook(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
         bad = sorted(name for name, value in (outputs or {}).items()
-                     if 'loss' in name and not math.isfinite(float(value)))
+                     if 'loss' in name and not math.isfinite(_scalar(value)))
         if not bad:
             return
         last = osp.join(runner.work_dir, 'last_checkpoint')

@@ -1,0 +1,43 @@
+"""``tools/misc/check_dataset.py``: every problem of a config's datasets.
+
+Training runs the same checks and stops at the first error; this tool lists
+all of them (and the warnings) at once.
+"""
+import argparse
+import sys
+from typing import List, Optional, Sequence
+
+from rethink_mmdet.datasets.validation import (DataProblem,
+                                               check_config_datasets)
+
+from .common import load_config
+
+SPLITS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(
+        description='Check the datasets of a config before training')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--splits', nargs='+', default=list(SPLITS),
+                        choices=SPLITS, help='data loaders to check')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys (as tools/train.py)')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> List[DataProblem]:
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options)
+    problems = check_config_datasets(cfg, args.splits)
+    # The same file appears in several splits (val = test): once is enough.
+    problems = list({str(p): p for p in problems}.values())
+    errors = [p for p in problems if p.severity == 'error']
+    for problem in problems:
+        print(f'{problem.severity}: {problem}')
+    print(f'{len(errors)} error(s), {len(problems) - len(errors)} '
+          f'warning(s) in {", ".join(args.splits)} of {args.config}')
+    if errors:
+        sys.exit(1)
+    return problems
