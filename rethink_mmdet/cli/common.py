@@ -91,17 +91,19 @@ def run_main(main, argv: Optional[Sequence[str]] = None) -> int:
     with frozen or eval-mode parts (found when the weights are initialized,
     before the first iteration), or a work_dir the analysis tools cannot
     read. A diverged run (:class:`DivergenceError`) exits 1, also with its
-    one-line reason.
+    one-line reason. A main that returns an int (a checker's verdict)
+    exits with it.
     """
     from rethink_mmdet.analysis.work_dirs import WorkDirError
     from rethink_mmdet.engine.hooks import DivergenceError
     from rethink_mmdet.models.init_policies import ScratchReadinessError
     try:
-        main(argv)
+        status = main(argv)
     except (UsageError, ScratchReadinessError, WorkDirError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
     except DivergenceError as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
-    return 0
+    # bool is an int too: only a real exit status counts.
+    return status if type(status) is int else 0
