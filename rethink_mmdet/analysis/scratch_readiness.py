@@ -9,7 +9,11 @@ checkpoint references (any ``init_cfg`` with a ``checkpoint``, a
 ``pretrained=``, ``load_from``), weight decay on norm parameters (from the
 optimizer's real parameter groups, so ``paramwise_cfg.custom_keys`` and
 ``norm_decay_mult`` count as mmengine applies them) and the LR schedule's
-drop points.
+drop points. It also runs backbone and neck once on a random
+2 x 3 x 128 x 128 batch (2 images per GPU, as in training) in training mode:
+a forward that fails, or a GroupNorm whose groups hold a single value (a
+pooled 1x1 map with one channel per group, as ResNeSt's split attention
+gets with GN(32): its output is a constant), is a problem no build finds.
 
 A config claims scratch when its name says ``-scratch`` or its backbone
 uses the ``scratch`` init policy (``ScratchInit``); every finding is then a
@@ -46,6 +50,8 @@ class ScratchReadiness:
         optimizer: The optimizer in one line (empty without one).
         schedule: The LR schedule, one line per scheduler.
         schedule_problems: Schedulers that cannot run as configured.
+        forward: What the backbone and neck returned on a probe batch.
+        forward_problems: What went wrong in that forward.
     """
     config: str
     claims_scratch: bool
@@ -57,6 +63,8 @@ class ScratchReadiness:
     optimizer: str = ''
     schedule: List[str] = field(default_factory=list)
     schedule_problems: List[str] = field(default_factory=list)
+    forward: str = ''
+    forward_problems: List[str] = field(default_factory=list)
 
     def problems(self) -> List[str]:
         """Everything that keeps the model from training from scratch,
@@ -74,6 +82,7 @@ class ScratchReadiness:
         lines.extend(f'pretrained: {ref}: a scratch model loads no '
                      'checkpoint' for ref in self.pretrained)
         lines.extend(self.schedule_problems)
+        lines.extend(self.forward_problems)
         return lines
 
     @property
@@ -102,13 +111,83 @@ def check_scratch_readiness(cfg: Config,
     claims, claim = _claim(cfg, name)
     optimizer, decay = _norm_weight_decay(model, parts, cfg)
     schedule, schedule_problems = _describe_schedule(cfg)
+    forward, forward_problems = probe_forward(model)
     return ScratchReadiness(
         config=name, claims_scratch=claims, claim=claim,
         parts=[inspect_part(module, part) for part, module in parts],
         inits={part: _describe_init(model, part) for part, _ in parts},
         norm_decay=decay, pretrained=list(_pretrained_refs(cfg)),
         optimizer=optimizer, schedule=schedule,
-        schedule_problems=schedule_problems)
+        schedule_problems=schedule_problems, forward=forward,
+        forward_problems=forward_problems)
+
+
+def probe_forward(model: nn.Module, size: int = 128,
+                  batch: int = 2) -> Tuple[str, List[str]]:
+    """Runs the feature extractor (backbone, neck) once in training mode.
+
+    Args:
+        model: A built detector (``extract_feat``) or backbone.
+        size: Side of the random input images, in pixels.
+        batch: Images in the batch (2: the paper's per-GPU batch).
+
+    Returns:
+        The output shapes in words, and the problems: the forward's error
+        with the module it happened in, and GroupNorm layers whose groups
+        hold one value per image (``num_channels / num_groups x H x W ==
+        1``), which makes their output the constant bias.
+    """
+    import torch
+    seen, current = {}, []
+
+    def enter(module, args):
+        current.append(module)
+
+    def leave_norm(module, args, output):
+        shape = tuple(args[0].shape)
+        values = module.num_channels // module.num_groups
+        for dim in shape[2:]:
+            values *= dim
+        if values == 1:
+            seen.setdefault(id(module), shape)
+
+    names = {id(m): n for n, m in model.named_modules()}
+    handles = [m.register_forward_pre_hook(enter) for m in model.modules()]
+    handles += [m.register_forward_hook(leave_norm) for m in model.modules()
+                if isinstance(m, nn.GroupNorm)]
+    extract = getattr(model, 'extract_feat', model)
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.train()
+        with torch.no_grad():
+            feats = extract(torch.randn(batch, 3, size, size))
+    except Exception as e:  # noqa: BLE001  (any failure is the finding)
+        where = names.get(id(current[-1]), '?') if current else '?'
+        return '', [f'forward: backbone/neck on a {batch}x3x{size}x{size} '
+                    f'batch fails in {where or "the model"}: '
+                    f'{type(e).__name__}: {str(e).splitlines()[0]}']
+    finally:
+        for handle in handles:
+            handle.remove()
+        for m, mode in modes:
+            m.training = mode
+    problems = []
+    by_part = {}
+    for module_id, shape in seen.items():
+        name = names[module_id]
+        by_part.setdefault(name.split('.')[0], []).append((name, shape))
+    for part, layers in by_part.items():
+        name, shape = layers[0]
+        module = model.get_submodule(name)
+        problems.append(
+            f'{part}: {len(layers)} GroupNorm layers ({name}, ...) normalize '
+            f'one value per group (input {list(shape)}, '
+            f'{module.num_groups} groups of {module.num_channels} channels):'
+            ' their output is a constant; use fewer groups or SyncBN there')
+    feats = feats if isinstance(feats, (list, tuple)) else [feats]
+    shapes = ', '.join('x'.join(map(str, f.shape[1:])) for f in feats)
+    return (f'backbone/neck on a {batch}x3x{size}x{size} batch: {shapes}',
+            problems)
 
 
 def _init_types(init_cfg) -> List[dict]:
@@ -281,12 +360,14 @@ def format_report(result: ScratchReadiness) -> str:
             f'{decayed} norm parameters with weight decay' if decayed else
             'no weight decay on norm parameters'))
     lines.append('LR schedule: ' + ('; '.join(result.schedule) or 'none'))
+    if result.forward:
+        lines.append(f'forward: {result.forward}')
     problems = result.problems()
     if result.claims_scratch:
         lines += [f'problem: {p}' for p in problems]
         lines.append(
             f'verdict: NOT ready to train from scratch ({len(problems)} '
-            'problems)' if problems else
+            f'problem{"s" if len(problems) > 1 else ""})' if problems else
             'verdict: ready to train from scratch')
     else:
         lines += [f'note: {p}' for p in problems]

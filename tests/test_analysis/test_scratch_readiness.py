@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn as nn
 
+from rethink_mmdet.analysis.scratch_readiness import probe_forward
 from rethink_mmdet.cli.check_scratch_ready import main
 from rethink_mmdet.cli.common import run_main
 from rethink_mmdet.models import ScratchInit, ScratchReadinessError
@@ -56,6 +57,10 @@ FAULTS = {
         "model = dict(roi_head=dict(mask_head=dict(norm_cfg=dict(\n"
         "    _delete_=True, type='BN'))))",
         ('roi_head.mask_head', 'BatchNorm layers', "type='GN'")),
+    # Found by the probe forward, not by building.
+    'neck widths not the backbone\'s': (
+        "model = dict(neck=dict(in_channels=[16, 32, 64, 128]))",
+        ('forward', 'fails in neck.lateral_convs.0', 'RuntimeError')),
     'LR drop before the start': (
         "param_scheduler = [dict(type='DropBeforeEndLR', by_epoch=False,\n"
         "                        drops_before_end=(5000, ))]",
@@ -105,7 +110,7 @@ def test_each_fault_is_one_problem_line(fault, tmp_path, capsys):
     assert matching, problems
     assert out.rstrip().endswith(
         f'verdict: NOT ready to train from scratch ({len(problems)} '
-        'problems)')
+        f'problem{"s" if len(problems) > 1 else ""})')
     if fault != 'decay on norms':  # one setting, several parts
         assert len(problems) == 1, problems
 
@@ -130,6 +135,25 @@ def test_bad_input_is_one_line(tmp_path, capsys):
     assert status == 2 and err.startswith(
         f'error: cannot build the model of {broken}: ')
     assert 'Traceback' not in err and len(err.strip().splitlines()) == 1
+
+
+def test_group_norm_over_single_values_is_found_by_the_probe_forward():
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    # ResNeSt's split attention normalizes a pooled 1x1 map of
+    # max(planes x radix / 4, 32) channels: 32 in stages 1 and 2 (planes
+    # 32, 64), so GN(32) has one value per group there; 64 and 128 after.
+    backbone = MODELS.build(dict(
+        type='ResNeSt', depth=50, stem_channels=64, base_channels=32,
+        radix=2, reduction_factor=4, norm_eval=False,
+        norm_cfg=dict(type='GN', num_groups=32)))
+    shapes, problems = probe_forward(backbone, size=64)
+    assert [p.split(' (')[0] for p in problems] == [
+        'layer1: 3 GroupNorm layers', 'layer2: 4 GroupNorm layers']
+    assert all('[2, 32, 1, 1], 32 groups of 32 channels' in p
+               for p in problems)
+    assert shapes.endswith('128x16x16, 256x8x8, 512x4x4, 1024x2x2')
 
 
 def test_frozen_batchnorm_class_is_frozen_bn():
