@@ -90,14 +90,17 @@ class ScratchReadiness:
         return not self.claims_scratch or not self.problems()
 
 
-def check_scratch_readiness(cfg: Config,
-                            name: Optional[str] = None) -> ScratchReadiness:
+def check_scratch_readiness(cfg: Config, name: Optional[str] = None,
+                            scratch: bool = False) -> ScratchReadiness:
     """Builds ``cfg.model`` on the CPU and checks it and the config.
 
     Args:
         cfg: A detector config (with its ``custom_imports`` applied).
         name: Its path, for the report and the ``-scratch`` claim;
             defaults to ``cfg.filename``.
+        scratch: Hold the config to scratch whatever its name and
+            backbone init say (a config named otherwise, or one whose
+            backbone init was overridden by mistake).
 
     Returns:
         The findings; ``.problems()`` and ``.ready`` give the verdict.
@@ -109,6 +112,8 @@ def check_scratch_readiness(cfg: Config,
     model = MODELS.build(cfg.model)
     parts = model_parts(model)
     claims, claim = _claim(cfg, name)
+    if scratch and not claims:
+        claims, claim = True, 'yes: asked for on the command line (--scratch)'
     optimizer, decay = _norm_weight_decay(model, parts, cfg)
     schedule, schedule_problems = _describe_schedule(cfg)
     forward, forward_problems = probe_forward(model)

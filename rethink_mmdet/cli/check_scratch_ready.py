@@ -17,6 +17,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'backbone) is not ready, 0 otherwise, 2 on bad input.')
     parser.add_argument('config', help='config file path')
     parser.add_argument(
+        '--scratch', action='store_true',
+        help='hold the config to scratch even if neither its name '
+        '(-scratch) nor its backbone init (ScratchInit) claims it')
+    parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config keys, e.g. model.backbone.frozen_stages=1')
     return parser.parse_args(argv)
@@ -28,7 +32,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     try:
-        result = check_scratch_readiness(cfg, args.config)
+        result = check_scratch_readiness(cfg, args.config, args.scratch)
     except (AssertionError, ValueError, KeyError, TypeError) as e:
         # A config the Runner could not build either: say so in one line.
         raise UsageError(f'cannot build the model of {args.config}: '

@@ -123,6 +123,11 @@ def test_pretrained_config_is_reported_without_a_verdict_against_it(capsys):
     assert 'claims scratch: no' in out
     assert 'note: backbone: 33 frozen parameters' in out  # stem + stage 1
     assert 'does not claim to train from scratch' in out
+    status, out, _ = _check(capsys, osp.join(
+        REPO_ROOT, 'configs', 'schedule-study',
+        'mask-rcnn_r50-pretrained_fpn_gn-all_1x_coco.py'), '--scratch')
+    assert status == 1 and 'claims scratch: yes: asked for' in out
+    assert 'problem: backbone: 33 frozen parameters' in out
 
 
 def test_bad_input_is_one_line(tmp_path, capsys):

@@ -53,7 +53,7 @@ def test_user_config_for_a_new_backbone_checks_and_trains(tmp_path,
                       **short_run_overrides(max_iters=2, batch_size=1),
                       # Training is what this test is about: no validation,
                       # and fewer RoIs for the full-width heads on a CPU.
-                      'train_cfg.val_interval': 10,
+                      'train_cfg.val_begin': 10,
                       'model.train_cfg.rpn_proposal.max_per_img': 100,
                       'model.train_cfg.rcnn.sampler.num': 64})])
     assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-5000:]
