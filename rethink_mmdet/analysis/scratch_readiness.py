@@ -1,4 +1,5 @@
-"""Is a config ready to train from scratch? (``check_scratch_ready.py``)
+"""Is a config ready to train from scratch? (``check_scratch_ready.py``,
+which prints :class:`ScratchReadiness` with ``format_report``)
 
 Builds the config's model on the CPU, without initializing it (no
 checkpoint is read or downloaded), and reports per part (backbone, neck,
@@ -31,7 +32,8 @@ from mmengine.logging import MMLogger
 
 from rethink_mmdet.engine.schedulers import rule_drop_points
 from rethink_mmdet.models.scratch_check import (NORM_TYPES, PartReport,
-                                                inspect_part, model_parts)
+                                                inspect_part, model_parts,
+                                                probe_forward)
 
 
 @dataclass
@@ -125,74 +127,6 @@ def check_scratch_readiness(cfg: Config, name: Optional[str] = None,
         optimizer=optimizer, schedule=schedule,
         schedule_problems=schedule_problems, forward=forward,
         forward_problems=forward_problems)
-
-
-def probe_forward(model: nn.Module, size: int = 128,
-                  batch: int = 2) -> Tuple[str, List[str]]:
-    """Runs the feature extractor (backbone, neck) once in training mode.
-
-    Args:
-        model: A built detector (``extract_feat``) or backbone.
-        size: Side of the random input images, in pixels.
-        batch: Images in the batch (2: the paper's per-GPU batch).
-
-    Returns:
-        The output shapes in words, and the problems: the forward's error
-        with the module it happened in, and GroupNorm layers whose groups
-        hold one value per image (``num_channels / num_groups x H x W ==
-        1``), which makes their output the constant bias.
-    """
-    import torch
-    seen, current = {}, []
-
-    def enter(module, args):
-        current.append(module)
-
-    def leave_norm(module, args, output):
-        shape = tuple(args[0].shape)
-        values = module.num_channels // module.num_groups
-        for dim in shape[2:]:
-            values *= dim
-        if values == 1:
-            seen.setdefault(id(module), shape)
-
-    names = {id(m): n for n, m in model.named_modules()}
-    handles = [m.register_forward_pre_hook(enter) for m in model.modules()]
-    handles += [m.register_forward_hook(leave_norm) for m in model.modules()
-                if isinstance(m, nn.GroupNorm)]
-    extract = getattr(model, 'extract_feat', model)
-    modes = [(m, m.training) for m in model.modules()]
-    try:
-        model.train()
-        with torch.no_grad():
-            feats = extract(torch.randn(batch, 3, size, size))
-    except Exception as e:  # noqa: BLE001  (any failure is the finding)
-        where = names.get(id(current[-1]), '?') if current else '?'
-        return '', [f'forward: backbone/neck on a {batch}x3x{size}x{size} '
-                    f'batch fails in {where or "the model"}: '
-                    f'{type(e).__name__}: {str(e).splitlines()[0]}']
-    finally:
-        for handle in handles:
-            handle.remove()
-        for m, mode in modes:
-            m.training = mode
-    problems = []
-    by_part = {}
-    for module_id, shape in seen.items():
-        name = names[module_id]
-        by_part.setdefault(name.split('.')[0], []).append((name, shape))
-    for part, layers in by_part.items():
-        name, shape = layers[0]
-        module = model.get_submodule(name)
-        problems.append(
-            f'{part}: {len(layers)} GroupNorm layers ({name}, ...) normalize '
-            f'one value per group (input {list(shape)}, '
-            f'{module.num_groups} groups of {module.num_channels} channels):'
-            ' their output is a constant; use fewer groups or SyncBN there')
-    feats = feats if isinstance(feats, (list, tuple)) else [feats]
-    shapes = ', '.join('x'.join(map(str, f.shape[1:])) for f in feats)
-    return (f'backbone/neck on a {batch}x3x{size}x{size} batch: {shapes}',
-            problems)
 
 
 def _init_types(init_cfg) -> List[dict]:
@@ -335,48 +269,3 @@ def _describe_schedule(cfg: Config) -> Tuple[List[str], List[str]]:
         else:
             lines.append(f'{kind} over {unit} {begin}-{end}')
     return lines, problems
-
-
-def format_report(result: ScratchReadiness) -> str:
-    """The report as ``check_scratch_ready.py`` prints it."""
-    header = ('part', 'params', 'norm layers', 'frozen', 'BN eval',
-              'FrozenBN', 'plain BN', 'norm decay', 'init')
-    rows = [header]
-    for part in result.parts:
-        norms = ', '.join(f'{kind} x{count}' for kind, count in
-                          part.norm_counts.items()) or 'none'
-        rows.append((part.name, f'{part.num_params / 1e6:.2f}M', norms,
-                     str(len(part.frozen)), str(len(part.bn_eval)),
-                     str(len(part.frozen_bn)), str(len(part.plain_bn)),
-                     str(len(result.norm_decay.get(part.name, {}))),
-                     result.inits[part.name]))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [f'config: {result.config}',
-             f'claims scratch: {result.claim}', '']
-    lines += ['  '.join(cell.ljust(width) for cell, width in
-                        zip(row, widths)).rstrip() for row in rows]
-    lines.append('')
-    lines.append('pretrained checkpoints: ' + (
-        '; '.join(result.pretrained) if result.pretrained else
-        'none (no init_cfg checkpoint, no pretrained=, no load_from)'))
-    if result.optimizer:
-        decayed = sum(len(d) for d in result.norm_decay.values())
-        lines.append(f'optimizer: {result.optimizer}; ' + (
-            f'{decayed} norm parameters with weight decay' if decayed else
-            'no weight decay on norm parameters'))
-    lines.append('LR schedule: ' + ('; '.join(result.schedule) or 'none'))
-    if result.forward:
-        lines.append(f'forward: {result.forward}')
-    problems = result.problems()
-    if result.claims_scratch:
-        lines += [f'problem: {p}' for p in problems]
-        lines.append(
-            f'verdict: NOT ready to train from scratch ({len(problems)} '
-            f'problem{"s" if len(problems) > 1 else ""})' if problems else
-            'verdict: ready to train from scratch')
-    else:
-        lines += [f'note: {p}' for p in problems]
-        lines.append(
-            'verdict: does not claim to train from scratch; '
-            f'{len(problems)} settings above would block it')
-    return '\n'.join(lines)

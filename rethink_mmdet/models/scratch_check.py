@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
+import torch
 import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.instancenorm import _InstanceNorm
@@ -206,3 +207,70 @@ def model_parts(model: nn.Module) -> List[Tuple[str, nn.Module]]:
             else:
                 parts.append((f'{name}.{sub}', head))
     return parts
+
+
+def probe_forward(model: nn.Module, size: int = 128,
+                  batch: int = 2) -> Tuple[str, List[str]]:
+    """Runs the feature extractor (backbone, neck) once in training mode.
+
+    Args:
+        model: A built detector (``extract_feat``) or backbone.
+        size: Side of the random input images, in pixels.
+        batch: Images in the batch (2: the paper's per-GPU batch).
+
+    Returns:
+        The output shapes in words, and the problems: the forward's error
+        with the module it happened in, and GroupNorm layers whose groups
+        hold one value per image (``num_channels / num_groups x H x W ==
+        1``), which makes their output the constant bias.
+    """
+    seen, current = {}, []
+
+    def enter(module, args):
+        current.append(module)
+
+    def leave_norm(module, args, output):
+        shape = tuple(args[0].shape)
+        values = module.num_channels // module.num_groups
+        for dim in shape[2:]:
+            values *= dim
+        if values == 1:
+            seen.setdefault(id(module), shape)
+
+    names = {id(m): n for n, m in model.named_modules()}
+    handles = [m.register_forward_pre_hook(enter) for m in model.modules()]
+    handles += [m.register_forward_hook(leave_norm) for m in model.modules()
+                if isinstance(m, nn.GroupNorm)]
+    extract = getattr(model, 'extract_feat', model)
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.train()
+        with torch.no_grad():
+            feats = extract(torch.randn(batch, 3, size, size))
+    except Exception as e:  # noqa: BLE001  (any failure is the finding)
+        where = names.get(id(current[-1]), '?') if current else '?'
+        return '', [f'forward: backbone/neck on a {batch}x3x{size}x{size} '
+                    f'batch fails in {where or "the model"}: '
+                    f'{type(e).__name__}: {str(e).splitlines()[0]}']
+    finally:
+        for handle in handles:
+            handle.remove()
+        for m, mode in modes:
+            m.training = mode
+    problems = []
+    by_part = {}
+    for module_id, shape in seen.items():
+        name = names[module_id]
+        by_part.setdefault(name.split('.')[0], []).append((name, shape))
+    for part, layers in by_part.items():
+        name, shape = layers[0]
+        module = model.get_submodule(name)
+        problems.append(
+            f'{part}: {len(layers)} GroupNorm layers ({name}, ...) normalize '
+            f'one value per group (input {list(shape)}, '
+            f'{module.num_groups} groups of {module.num_channels} channels):'
+            ' their output is a constant; use fewer groups or SyncBN there')
+    feats = feats if isinstance(feats, (list, tuple)) else [feats]
+    shapes = ', '.join('x'.join(map(str, f.shape[1:])) for f in feats)
+    return (f'backbone/neck on a {batch}x3x{size}x{size} batch: {shapes}',
+            problems)

@@ -9,11 +9,11 @@ import pytest
 import torch
 import torch.nn as nn
 
-from rethink_mmdet.analysis.scratch_readiness import probe_forward
 from rethink_mmdet.cli.check_scratch_ready import main
 from rethink_mmdet.cli.common import run_main
 from rethink_mmdet.models import ScratchInit, ScratchReadinessError
-from rethink_mmdet.models.scratch_check import inspect_part, scratch_problems
+from rethink_mmdet.models.scratch_check import (inspect_part, probe_forward,
+                                                scratch_problems)
 from rethink_mmdet.testing import REPO_ROOT, TOY_CONFIG
 
 SCRATCH_ROWS = sorted(
