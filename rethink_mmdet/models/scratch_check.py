@@ -224,23 +224,26 @@ def probe_forward(model: nn.Module, size: int = 128,
         hold one value per image (``num_channels / num_groups x H x W ==
         1``), which makes their output the constant bias.
     """
-    seen, current = {}, []
+    # Modules whose forward has started and not returned: after an error,
+    # the last one is where it happened.
+    seen, open_calls = {}, []
 
     def enter(module, args):
-        current.append(module)
+        open_calls.append(module)
 
-    def leave_norm(module, args, output):
-        shape = tuple(args[0].shape)
-        values = module.num_channels // module.num_groups
-        for dim in shape[2:]:
-            values *= dim
-        if values == 1:
-            seen.setdefault(id(module), shape)
+    def leave(module, args, output):
+        open_calls.pop()
+        if isinstance(module, nn.GroupNorm):
+            shape = tuple(args[0].shape)
+            values = module.num_channels // module.num_groups
+            for dim in shape[2:]:
+                values *= dim
+            if values == 1:
+                seen.setdefault(id(module), shape)
 
     names = {id(m): n for n, m in model.named_modules()}
     handles = [m.register_forward_pre_hook(enter) for m in model.modules()]
-    handles += [m.register_forward_hook(leave_norm) for m in model.modules()
-                if isinstance(m, nn.GroupNorm)]
+    handles += [m.register_forward_hook(leave) for m in model.modules()]
     extract = getattr(model, 'extract_feat', model)
     modes = [(m, m.training) for m in model.modules()]
     try:
@@ -248,7 +251,7 @@ def probe_forward(model: nn.Module, size: int = 128,
         with torch.no_grad():
             feats = extract(torch.randn(batch, 3, size, size))
     except Exception as e:  # noqa: BLE001  (any failure is the finding)
-        where = names.get(id(current[-1]), '?') if current else '?'
+        where = names.get(id(open_calls[-1]), '?') if open_calls else '?'
         return '', [f'forward: backbone/neck on a {batch}x3x{size}x{size} '
                     f'batch fails in {where or "the model"}: '
                     f'{type(e).__name__}: {str(e).splitlines()[0]}']
