@@ -28,6 +28,11 @@ CONFIGS = sorted(
     if '_base_' not in p)
 ITERS_PER_X = 90000  # RECIPE.md: 1x = 90k iterations at batch 16
 NORM_TYPES = (nn.GroupNorm, _BatchNorm, nn.LayerNorm)
+# Backbones with a width that 32 groups do not divide (RegNetX-3.2GF: 432).
+GN_GROUPS = {'regnetx-3.2GF': 16}
+# configs/extending/: each example adds at most this many lines of code
+# (comments aside) to the row it inherits (docs/extending.md).
+EXAMPLE_MAX_LINES = 15
 
 
 def parse_name(relative):
@@ -93,6 +98,16 @@ def test_names_follow_the_convention(row):
     assert claim['init'] in ('scratch', 'pretrained'), relative
 
 
+def test_extending_examples_are_short(row):
+    relative, _, _ = row
+    if not relative.startswith('extending/'):
+        return
+    with open(osp.join(REPO_ROOT, 'configs', relative)) as f:
+        code = [line for line in f
+                if line.strip() and not line.lstrip().startswith('#')]
+    assert len(code) <= EXAMPLE_MAX_LINES, f'{relative}: {len(code)} lines'
+
+
 def test_norm_layers(row):
     relative, claim, cfg = row
     model = MODELS.build(cfg.model)
@@ -105,7 +120,9 @@ def test_norm_layers(row):
                                  for m in norms), f'{relative}: {name}'
             groups = {m.num_groups for m in norms}
             # RECIPE.md: GN uses 32 groups; the toy has too few channels.
-            assert groups == ({8} if claim['toy_iters'] else {32}), name
+            expected = 8 if claim['toy_iters'] else GN_GROUPS.get(
+                claim['arch'], 32)
+            assert groups == {expected}, name
         else:
             assert norms and all(isinstance(m, AnySyncBatchNorm)
                                  for m in norms), f'{relative}: {name}'

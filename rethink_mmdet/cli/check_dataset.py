@@ -4,11 +4,9 @@ Training runs the same checks and stops at the first error; this tool lists
 all of them (and the warnings) at once.
 """
 import argparse
-import sys
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
-from rethink_mmdet.datasets.validation import (DataProblem,
-                                               check_config_datasets)
+from rethink_mmdet.datasets.validation import check_config_datasets
 
 from .common import load_config
 
@@ -27,7 +25,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> List[DataProblem]:
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Prints every problem; the exit status is 1 if one is an error."""
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     problems = check_config_datasets(cfg, args.splits)
@@ -38,6 +37,4 @@ def main(argv: Optional[Sequence[str]] = None) -> List[DataProblem]:
         print(f'{problem.severity}: {problem}')
     print(f'{len(errors)} error(s), {len(problems) - len(errors)} '
           f'warning(s) in {", ".join(args.splits)} of {args.config}')
-    if errors:
-        sys.exit(1)
-    return problems
+    return 1 if errors else 0

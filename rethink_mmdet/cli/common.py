@@ -100,7 +100,8 @@ def run_main(main, argv: Optional[Sequence[str]] = None) -> int:
     read. A diverged run (:class:`DivergenceError`) exits 1, also with its
     one-line reason. In a distributed job, any other exception is shown
     with its traceback and a last line naming the failing rank, and exits 1
-    (torchrun then stops the other ranks).
+    (torchrun then stops the other ranks). A main that returns an int (a
+    checker's verdict) exits with it.
     """
     from rethink_mmdet.analysis.work_dirs import WorkDirError
     from rethink_mmdet.datasets.validation import DatasetError
@@ -108,7 +109,7 @@ def run_main(main, argv: Optional[Sequence[str]] = None) -> int:
     from rethink_mmdet.engine.hooks import DivergenceError
     from rethink_mmdet.models.init_policies import ScratchReadinessError
     try:
-        main(argv)
+        status = main(argv)
     except (UsageError, ScratchReadinessError, WorkDirError, DatasetError,
             CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)
@@ -125,4 +126,5 @@ def run_main(main, argv: Optional[Sequence[str]] = None) -> int:
               f'failed: {type(e).__name__}: {e}', file=sys.stderr,
               flush=True)
         return 1
-    return 0
+    # bool is an int too: only a real exit status counts.
+    return status if type(status) is int else 0

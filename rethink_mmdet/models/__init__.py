@@ -1,13 +1,16 @@
 from .backbones import PretrainedVGGFC, VGG16NoNorm
 from .box_tta import BoxTTAModel
 from .init_policies import (IMAGENET_CHECKPOINTS, LAST_LAYER_STD, ScratchInit,
-                            ScratchReadinessError, resolve_imagenet_checkpoint,
-                            scratch_problems)
+                            ScratchReadinessError, resolve_imagenet_checkpoint)
 from .layers import AnySyncBatchNorm
+from .necks import HRFPNWithNorm
+from .scratch_check import (PartReport, inspect_part, model_parts,
+                            scratch_problems)
 
 __all__ = [
     "PretrainedVGGFC", "VGG16NoNorm",
-    "AnySyncBatchNorm", "BoxTTAModel",
+    "AnySyncBatchNorm", "BoxTTAModel", "HRFPNWithNorm",
+    "PartReport", "inspect_part", "model_parts",
     "IMAGENET_CHECKPOINTS", "LAST_LAYER_STD", "ScratchInit",
     "ScratchReadinessError",
     "resolve_imagenet_checkpoint", "scratch_problems"

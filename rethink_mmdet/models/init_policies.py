@@ -10,7 +10,9 @@ initializer, so a config selects it per component with
 
 Before initializing, it refuses a component that cannot train from scratch:
 a frozen parameter or a BatchNorm kept in eval mode (``norm_eval=True``)
-leaves random weights or random statistics untrained for the whole run.
+leaves random weights or random statistics untrained for the whole run
+(the full list, shared with ``tools/misc/check_scratch_ready.py``, is in
+:mod:`rethink_mmdet.models.scratch_check`).
 
 The ``imagenet`` policy is mmengine's ``Pretrained`` init with an
 ``imagenet://NAME`` checkpoint, which this module resolves to a local file
@@ -18,13 +20,15 @@ The ``imagenet`` policy is mmengine's ``Pretrained`` init with an
 ImageNet model MMDetection uses for that backbone.
 """
 import os
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import torch.nn as nn
 from mmengine.model.weight_init import BaseInit
 from mmengine.registry import WEIGHT_INITIALIZERS
 from mmengine.runner.checkpoint import CheckpointLoader
-from torch.nn.modules.batchnorm import _BatchNorm
+
+# scratch_problems is re-exported: the guard and the checker share it.
+from .scratch_check import NORM_TYPES, scratch_problems  # noqa: F401
 
 #: Std of the normal init of each head's last layers, by module name: those
 #: mmdet gives them (BBoxHead 0.01/0.001, RPNHead 0.01), as Detectron does.
@@ -32,37 +36,9 @@ LAST_LAYER_STD = dict(
     fc_cls=0.01, fc_reg=0.001, rpn_cls=0.01, rpn_reg=0.01, conv_cls=0.01,
     conv_reg=0.01)
 
-_NORM_TYPES = (_BatchNorm, nn.GroupNorm, nn.LayerNorm, nn.InstanceNorm2d)
-
 
 class ScratchReadinessError(ValueError):
     """A component initialized from scratch that could not train as such."""
-
-
-def scratch_problems(module: nn.Module, name: str = 'model') -> List[str]:
-    """Lists what would keep ``module`` from training from random init.
-
-    Args:
-        module: A built model or component.
-        name: Its name in messages, e.g. ``'backbone'``.
-
-    Returns:
-        One line per problem; empty when the module can train from scratch.
-    """
-    problems = []
-    frozen = [n for n, p in module.named_parameters() if not p.requires_grad]
-    if frozen:
-        shown = ', '.join(frozen[:3]) + (', ...' if len(frozen) > 3 else '')
-        problems.append(
-            f'{name}: {len(frozen)} frozen parameters ({shown}); a scratch '
-            'model trains every parameter: set frozen_stages=-1 and '
-            'requires_grad=True in norm_cfg')
-    if getattr(module, 'norm_eval', False) and any(
-            isinstance(m, _BatchNorm) for m in module.modules()):
-        problems.append(
-            f'{name}: norm_eval=True keeps its BatchNorm/SyncBN statistics '
-            'frozen at their random init; set norm_eval=False')
-    return problems
 
 
 @WEIGHT_INITIALIZERS.register_module()
@@ -79,8 +55,11 @@ class ScratchInit(BaseInit):
     Args:
         last_layer_std: Std of the last layers' normal init, by the
             module's attribute name. Defaults to :data:`LAST_LAYER_STD`.
-        check: Raise if the component is frozen or keeps BatchNorm in eval
-            mode, instead of silently training it wrongly. Defaults to True.
+        check: Raise if the component cannot train from scratch (see
+            :func:`~rethink_mmdet.models.scratch_check.scratch_problems`:
+            frozen parameters, BatchNorm in eval mode, FrozenBN, plain BN,
+            an ignored ``norm_cfg``), instead of silently training it
+            wrongly. Defaults to True.
         **kwargs: ``BaseInit`` arguments (``bias``, ``bias_prob``,
             ``layer``), accepted for interface compatibility.
     """
@@ -110,7 +89,7 @@ class ScratchInit(BaseInit):
                     layer.weight, mode='fan_out', nonlinearity='relu')
             elif isinstance(layer, nn.Linear):
                 nn.init.xavier_uniform_(layer.weight)
-            elif isinstance(layer, _NORM_TYPES):
+            elif isinstance(layer, NORM_TYPES):
                 if getattr(layer, 'weight', None) is not None:
                     nn.init.ones_(layer.weight)
             else:

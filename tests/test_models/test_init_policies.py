@@ -89,13 +89,18 @@ def test_frozen_stage_is_refused():
 
 
 def test_batchnorm_in_eval_mode_is_refused():
-    module = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
-    module.norm_eval = True
-    assert any('norm_eval=True' in p for p in scratch_problems(module))
+    # norm_eval acts in the backbone's train(), which the check runs (and
+    # undoes): SyncBN kept in eval mode is refused, updated SyncBN is not.
+    sync_bn = dict(type='AnySyncBN', requires_grad=True)
+    backbone = MODELS.build(dict(type='ResNet', depth=18, base_channels=4,
+                                 norm_cfg=sync_bn, norm_eval=True))
+    backbone.eval()
+    assert any('norm_eval=False' in p for p in scratch_problems(backbone))
+    assert not backbone.training, 'the check changed the module\'s mode'
     with pytest.raises(ValueError, match='norm_eval'):
-        ScratchInit()(module)
-    module.norm_eval = False
-    assert scratch_problems(module) == []
+        ScratchInit()(backbone)
+    backbone.norm_eval = False
+    assert scratch_problems(backbone) == []
 
 
 def test_imagenet_policy_loads_a_local_checkpoint(tmp_path, monkeypatch):

@@ -1,0 +1,271 @@
+"""Is a config ready to train from scratch? (``check_scratch_ready.py``,
+which prints :class:`ScratchReadiness` with ``format_report``)
+
+Builds the config's model on the CPU, without initializing it (no
+checkpoint is read or downloaded), and reports per part (backbone, neck,
+rpn_head, each RoI head) what :mod:`rethink_mmdet.models.scratch_check`
+finds, the same facts :class:`~rethink_mmdet.models.ScratchInit`'s guard
+refuses at build time, plus what only the whole config shows: pretrained
+checkpoint references (any ``init_cfg`` with a ``checkpoint``, a
+``pretrained=``, ``load_from``), weight decay on norm parameters (from the
+optimizer's real parameter groups, so ``paramwise_cfg.custom_keys`` and
+``norm_decay_mult`` count as mmengine applies them) and the LR schedule's
+drop points. It also runs backbone and neck once on a random
+2 x 3 x 128 x 128 batch (2 images per GPU, as in training) in training mode:
+a forward that fails, or a GroupNorm whose groups hold a single value (a
+pooled 1x1 map with one channel per group, as ResNeSt's split attention
+gets with GN(32): its output is a constant), is a problem no build finds.
+
+A config claims scratch when its name says ``-scratch`` or its backbone
+uses the ``scratch`` init policy (``ScratchInit``); every finding is then a
+problem. A pre-trained config gets the same report, without a verdict
+against it.
+"""
+import logging
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Tuple
+
+import torch.nn as nn
+from mmengine.config import Config, ConfigDict
+from mmengine.logging import MMLogger
+
+from rethink_mmdet.engine.schedulers import rule_drop_points
+from rethink_mmdet.models.scratch_check import (NORM_TYPES, PartReport,
+                                                inspect_part, model_parts,
+                                                probe_forward)
+
+
+@dataclass
+class ScratchReadiness:
+    """What :func:`check_scratch_readiness` found in one config.
+
+    Args:
+        config: The config's path (or name).
+        claims_scratch: Whether it claims to train from scratch.
+        claim: Why (or why not), in words.
+        parts: One report per model part.
+        inits: Each part's init, ancestors' init_cfg first.
+        norm_decay: Per part, its norm parameters that get weight decay
+            (name: decay).
+        pretrained: Checkpoint references, ``'key: checkpoint'``.
+        optimizer: The optimizer in one line (empty without one).
+        schedule: The LR schedule, one line per scheduler.
+        schedule_problems: Schedulers that cannot run as configured.
+        forward: What the backbone and neck returned on a probe batch.
+        forward_problems: What went wrong in that forward.
+    """
+    config: str
+    claims_scratch: bool
+    claim: str
+    parts: List[PartReport]
+    inits: Dict[str, str]
+    norm_decay: Dict[str, Dict[str, float]]
+    pretrained: List[str]
+    optimizer: str = ''
+    schedule: List[str] = field(default_factory=list)
+    schedule_problems: List[str] = field(default_factory=list)
+    forward: str = ''
+    forward_problems: List[str] = field(default_factory=list)
+
+    def problems(self) -> List[str]:
+        """Everything that keeps the model from training from scratch,
+        one line each (whether or not the config claims scratch)."""
+        lines = [line for part in self.parts for line in part.problems()]
+        for part, decayed in self.norm_decay.items():
+            if decayed:
+                names = list(decayed)
+                lines.append(
+                    f'{part}: weight decay {max(decayed.values()):g} on '
+                    f'{len(names)} norm parameters ({", ".join(names[:2])}'
+                    f'{", ..." if len(names) > 2 else ""}): set '
+                    'optim_wrapper.paramwise_cfg.norm_decay_mult=0 (and no '
+                    'custom_keys decay_mult on norm layers)')
+        lines.extend(f'pretrained: {ref}: a scratch model loads no '
+                     'checkpoint' for ref in self.pretrained)
+        lines.extend(self.schedule_problems)
+        lines.extend(self.forward_problems)
+        return lines
+
+    @property
+    def ready(self) -> bool:
+        return not self.claims_scratch or not self.problems()
+
+
+def check_scratch_readiness(cfg: Config, name: Optional[str] = None,
+                            scratch: bool = False) -> ScratchReadiness:
+    """Builds ``cfg.model`` on the CPU and checks it and the config.
+
+    Args:
+        cfg: A detector config (with its ``custom_imports`` applied).
+        name: Its path, for the report and the ``-scratch`` claim;
+            defaults to ``cfg.filename``.
+        scratch: Hold the config to scratch whatever its name and
+            backbone init say (a config named otherwise, or one whose
+            backbone init was overridden by mistake).
+
+    Returns:
+        The findings; ``.problems()`` and ``.ready`` give the verdict.
+    """
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    name = name or cfg.filename or '<config>'
+    model = MODELS.build(cfg.model)
+    parts = model_parts(model)
+    claims, claim = _claim(cfg, name)
+    if scratch and not claims:
+        claims, claim = True, 'yes: asked for on the command line (--scratch)'
+    optimizer, decay = _norm_weight_decay(model, parts, cfg)
+    schedule, schedule_problems = _describe_schedule(cfg)
+    forward, forward_problems = probe_forward(model)
+    return ScratchReadiness(
+        config=name, claims_scratch=claims, claim=claim,
+        parts=[inspect_part(module, part) for part, module in parts],
+        inits={part: _describe_init(model, part) for part, _ in parts},
+        norm_decay=decay, pretrained=list(_pretrained_refs(cfg)),
+        optimizer=optimizer, schedule=schedule,
+        schedule_problems=schedule_problems, forward=forward,
+        forward_problems=forward_problems)
+
+
+def _init_types(init_cfg) -> List[dict]:
+    if not init_cfg:
+        return []
+    return list(init_cfg) if isinstance(init_cfg, (list, tuple)) else [
+        init_cfg]
+
+
+def _claim(cfg: Config, name: str) -> Tuple[bool, str]:
+    reasons = []
+    if '-scratch' in osp.basename(name):
+        reasons.append("the name says '-scratch'")
+    backbone_init = _init_types(cfg.model.get('backbone', {}).get('init_cfg'))
+    if any(c.get('type') == 'ScratchInit' for c in backbone_init):
+        reasons.append('the backbone uses the scratch init policy '
+                       '(ScratchInit)')
+    if reasons:
+        return True, 'yes: ' + ' and '.join(reasons)
+    return False, ("no (no '-scratch' in the name, backbone init_cfg "
+                   f"{[c.get('type') for c in backbone_init] or None})")
+
+
+def _describe_init(model: nn.Module, path: str) -> str:
+    """The init_cfg types applied to a part: its ancestors' (mmengine runs
+    a parent's init_cfg over the whole subtree), then its own."""
+    steps, module = [], model
+    names = path.split('.')
+    for depth, attr in enumerate(names):
+        module = module[int(attr)] if attr.isdigit() else getattr(
+            module, attr)
+        inits = []
+        for init in _init_types(getattr(module, 'init_cfg', None)):
+            text = init.get('type', '?')
+            if init.get('checkpoint'):
+                text += f"({init['checkpoint']})"
+            if text not in inits:
+                inits.append(text)
+        if inits:
+            where = ('' if depth == len(names) - 1 else
+                     f" [{'.'.join(names[:depth + 1])}]")
+            steps.append(','.join(inits) + where)
+    return ' + '.join(steps) or "the module's own defaults"
+
+
+def _pretrained_refs(cfg: Config) -> Iterator[str]:
+    def walk(node, key):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == 'init_cfg':
+                    for init in _init_types(v):
+                        if isinstance(init, dict) and init.get('checkpoint'):
+                            yield (f"{key}.init_cfg: {init.get('type')} "
+                                   f"{init['checkpoint']}")
+                elif k == 'pretrained' and isinstance(v, str):
+                    yield f'{key}.pretrained: {v}'
+                else:
+                    yield from walk(v, f'{key}.{k}')
+        elif isinstance(node, (list, tuple)):
+            for i, item in enumerate(node):
+                yield from walk(item, f'{key}.{i}')
+
+    yield from walk(cfg.model, 'model')
+    if cfg.get('load_from'):
+        yield f'load_from: {cfg.load_from}'
+
+
+def _norm_weight_decay(model: nn.Module, parts, cfg: Config
+                       ) -> Tuple[str, Dict[str, Dict[str, float]]]:
+    """The optimizer in words, and per part the norm parameters whose
+    parameter group has a weight decay above 0, as mmengine builds the
+    groups (``paramwise_cfg``, custom keys, ``norm_decay_mult``)."""
+    from mmengine.optim import build_optim_wrapper
+    if not cfg.get('optim_wrapper'):
+        return '', {part: {} for part, _ in parts}
+    wrapper_cfg = ConfigDict(cfg.optim_wrapper.copy())
+    # The groups do not depend on the wrapper; AmpOptimWrapper needs a GPU.
+    wrapper_cfg.type = 'OptimWrapper'
+    for key in ('loss_scale', 'dtype', 'use_fsdp'):
+        wrapper_cfg.pop(key, None)
+    # mmengine logs each norm or frozen parameter it treats specially (INFO,
+    # WARNING): the report says it in one line.
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        optimizer = build_optim_wrapper(model, wrapper_cfg).optimizer
+    finally:
+        logger.setLevel(level)
+    decay_of = {id(p): group.get('weight_decay', 0)
+                for group in optimizer.param_groups for p in group['params']}
+    decay = {}
+    for part, module in parts:
+        decay[part] = {
+            f'{part}.{mname}.{pname}': decay_of[id(p)]
+            for mname, m in module.named_modules()
+            if isinstance(m, NORM_TYPES)
+            for pname, p in m.named_parameters(recurse=False)
+            if decay_of.get(id(p), 0) > 0}
+    defaults = optimizer.defaults
+    text = type(optimizer).__name__ + ' ' + ' '.join(
+        f'{k}={defaults[k]:g}' for k in ('lr', 'momentum', 'weight_decay')
+        if isinstance(defaults.get(k), (int, float)))
+    return text, decay
+
+
+def _describe_schedule(cfg: Config) -> Tuple[List[str], List[str]]:
+    """One line per LR scheduler (warmup, drop points) and the problems of
+    those that cannot run (drops before the schedule starts)."""
+    train_cfg = cfg.get('train_cfg') or {}
+    max_iters = train_cfg.get('max_iters')
+    length = (max_iters, 'iterations') if max_iters else (
+        train_cfg.get('max_epochs'), 'epochs')
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    lines, problems = [], []
+    for s in schedulers:
+        kind = s.get('type')
+        unit = 'epochs' if s.get('by_epoch', True) else 'iterations'
+        begin = s.get('begin', 0)
+        end = s.get('end', length[0] if unit == length[1] else None)
+        if kind == 'LinearLR':
+            lines.append(f"warmup LinearLR from x{s.get('start_factor', 1/3):g}"
+                         f' over {unit} {begin}-{end}')
+        elif kind == 'DropBeforeEndLR':
+            try:
+                points = rule_drop_points(s, end)
+            except (ValueError, TypeError) as e:
+                problems.append(f'param_scheduler DropBeforeEndLR: {e}')
+                continue
+            lines.append(f"x{s.get('gamma', 0.1):g} at {unit} "
+                         f"{', '.join(map(str, points))} of {end} "
+                         '(DropBeforeEndLR)')
+        elif kind == 'MultiStepLR':
+            points = [begin + m for m in s.get('milestones', [])]
+            lines.append(f"x{s.get('gamma', 0.1):g} at {unit} "
+                         f"{', '.join(map(str, points))} of {length[0]} "
+                         '(MultiStepLR)')
+        else:
+            lines.append(f'{kind} over {unit} {begin}-{end}')
+    return lines, problems

@@ -1,0 +1,3 @@
+from .hrfpn import HRFPNWithNorm
+
+__all__ = ['HRFPNWithNorm']
