@@ -3,10 +3,11 @@ format, so Keypoint R-CNN trains and evaluates on the CPU.
 
 Every object is a ``house`` (a pentagon: apex, two eaves, two base corners)
 drawn by :mod:`.synthetic_coco`'s generator (same backgrounds, clutter,
-textures, sizes and placement), rotated at most :data:`MAX_ANGLE` from
-upright so that, as with people, "up" and the sides are learnable. Its five
-vertices are the keypoints; left/right pairs are named ``left_*``/``right_*``
-as COCO's are, so flips swap them (:func:`.coco_keypoints.keypoint_flip_indices`).
+textures and placement; 1-4 objects of 20-64 px), rotated at most
+:data:`MAX_ANGLE` from upright so that, as with people, "up" and the sides
+are learnable. Its five vertices are the keypoints; left/right pairs are named ``left_*``/``right_*``
+as COCO's are, so flips swap them
+(:func:`.coco_keypoints.keypoint_flip_indices`).
 
 Visibility follows COCO: 2 visible, 1 labelled but covered by an object drawn
 later, 0 unlabelled (every :data:`UNLABELLED_EVERY`-th object, like COCO's

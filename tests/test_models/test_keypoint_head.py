@@ -1,4 +1,4 @@
-"""KeypointHead / KeypointRoIHead: shapes, targets, decoding, zero positives."""
+"""KeypointHead, KeypointRoIHead: shapes, targets, decoding, no positives."""
 import numpy as np
 import pytest
 import torch
