@@ -5,8 +5,8 @@ Every object is a ``house`` (a pentagon: apex, two eaves, two base corners)
 drawn by :mod:`.synthetic_coco`'s generator (same backgrounds, clutter,
 textures and placement; 1-4 objects of 20-64 px), rotated at most
 :data:`MAX_ANGLE` from upright so that, as with people, "up" and the sides
-are learnable. Its five vertices are the keypoints; left/right pairs are named ``left_*``/``right_*``
-as COCO's are, so flips swap them
+are learnable. Its five vertices are the keypoints; left/right pairs are
+named ``left_*``/``right_*`` as COCO's are, so flips swap them
 (:func:`.coco_keypoints.keypoint_flip_indices`).
 
 Visibility follows COCO: 2 visible, 1 labelled but covered by an object drawn
