@@ -69,6 +69,8 @@ def _parts(model):
         for i, head in enumerate(heads if isinstance(heads, nn.ModuleList)
                                  else [heads]):
             parts[f'mask_head{i}'] = head
+    if getattr(model.roi_head, 'with_keypoint', False):
+        parts['keypoint_head'] = model.roi_head.keypoint_head
     return parts
 
 
@@ -94,7 +96,7 @@ def row(request):
 def test_names_follow_the_convention(row):
     relative, claim, _ = row
     assert claim['algo'] in ('mask-rcnn', 'faster-rcnn',
-                             'cascade-mask-rcnn'), relative
+                             'cascade-mask-rcnn', 'keypoint-rcnn'), relative
     assert claim['init'] in ('scratch', 'pretrained'), relative
 
 
@@ -215,6 +217,34 @@ def test_input_scales(row):
     if claim['tta']:
         assert cfg.tta_model.type == 'BoxTTAModel'
         assert cfg.test_evaluator.metric == ['bbox']
+
+
+def test_keypoint_rows(row):
+    relative, claim, cfg = row
+    if claim['algo'] != 'keypoint-rcnn':
+        return
+    roi_head = cfg.model.roi_head
+    assert roi_head.type == 'KeypointRoIHead' and roi_head.mask_head is None
+    assert roi_head.keypoint_roi_extractor.roi_layer.output_size == 14
+    head = MODELS.build(cfg.model).roi_head.keypoint_head
+    # The paper's head (Mask R-CNN Sec. 5): 8 convs, 56x56 heatmaps; the
+    # toy keeps the shape at 32 channels.
+    assert len(head.convs) == 8 and head.heatmap_size == 56
+    assert {c.conv.out_channels for c in head.convs} == (
+        {32} if claim['toy_iters'] else {512}), relative
+    coco = claim['data'] == 'coco-person'
+    assert head.num_keypoints == (17 if coco else 5)
+    assert cfg.model.roi_head.bbox_head.num_classes == 1
+    train = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    assert 'LoadKeypoints' in train and train[-1] == 'PackKeypointDetInputs'
+    assert train.index('LoadKeypoints') > train.index('LoadAnnotations')
+    metrics = {m['type']: m for m in cfg.val_evaluator}
+    assert set(metrics) == {'CocoMetric', 'CocoKeypointMetric'}
+    # COCO: pycocotools' 17 person sigmas; the synthetic data sets its own.
+    assert (metrics['CocoKeypointMetric'].get('sigmas') is None) == coco
+    if coco:
+        assert cfg.train_dataloader.dataset.ann_file == \
+            'annotations/person_keypoints_train2017.json'
 
 
 def test_metafile_lists_every_row_with_verified_numbers_only():

@@ -15,7 +15,7 @@ import json
 import math
 import os
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -54,15 +54,28 @@ def _unit_outline(category: str) -> Polygon:
         a, b = 0.3, 0.9
         return [(-a, -b), (a, -b), (a, -a), (b, -a), (b, a), (a, a), (a, b),
                 (-a, b), (-a, a), (-b, a), (-b, -a), (-a, -a)]
+    if category == 'house':
+        # The keypoint variant's object (synthetic_coco_keypoints.py): apex,
+        # then clockwise on screen (y down): right eave, right base, left
+        # base, left eave. Mirror-symmetric, so left/right swap under flips.
+        return [(0.0, -1.0), (0.8, -0.2), (0.8, 0.9), (-0.8, 0.9),
+                (-0.8, -0.2)]
     raise ValueError(f'unknown shape category {category!r}; '
-                     f'expected one of {CATEGORIES}')
+                     f'expected one of {CATEGORIES + ("house", )}')
 
 
 def _place_polygon(rng: np.random.Generator, category: str, size: float,
-                   center: Tuple[float, float]) -> Polygon:
-    """Scale, stretch and rotate a unit outline to ``size`` pixels."""
+                   center: Tuple[float, float],
+                   max_angle: Optional[float] = None) -> Polygon:
+    """Scale, stretch and rotate a unit outline to ``size`` pixels (any
+    angle, or within +-``max_angle`` radians of upright)."""
     aspect = rng.uniform(0.7, 1.4)
-    angle = rng.uniform(0, 2 * math.pi) if category != 'circle' else 0.0
+    if category == 'circle':
+        angle = 0.0
+    elif max_angle is None:
+        angle = rng.uniform(0, 2 * math.pi)
+    else:
+        angle = rng.uniform(-max_angle, max_angle)
     cos_a, sin_a = math.cos(angle), math.sin(angle)
     points = []
     for x, y in _unit_outline(category):
@@ -146,9 +159,12 @@ def _draw_clutter(rng: np.random.Generator, canvas: Image.Image) -> None:
 
 
 def _make_image(rng: np.random.Generator, height: int, width: int,
-                min_size: float, max_size: float,
-                max_objects: int) -> Tuple[np.ndarray, List[Dict]]:
-    """Draws one image; returns it (HxWx3 uint8) and its objects."""
+                min_size: float, max_size: float, max_objects: int,
+                categories: Sequence[str] = CATEGORIES,
+                max_angle: Optional[float] = None
+                ) -> Tuple[np.ndarray, List[Dict]]:
+    """Draws one image; returns it (HxWx3 uint8) and its objects, in
+    drawing order (later objects are on top)."""
     pixels = _background(rng, height, width)
     canvas = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     _draw_clutter(rng, canvas)
@@ -159,11 +175,11 @@ def _make_image(rng: np.random.Generator, height: int, width: int,
     for _ in range(wanted * 10):  # rejection sampling of placements
         if len(objects) == wanted:
             break
-        category = CATEGORIES[rng.integers(len(CATEGORIES))]
+        category = categories[rng.integers(len(categories))]
         size = rng.uniform(min_size, max_size)
         center = (rng.uniform(size / 2, width - size / 2),
                   rng.uniform(size / 2, height - size / 2))
-        polygon = _place_polygon(rng, category, size, center)
+        polygon = _place_polygon(rng, category, size, center, max_angle)
         box = _bbox(polygon)
         inside = (box[0] >= 0 and box[1] >= 0 and box[0] + box[2] <= width
                   and box[1] + box[3] <= height)
@@ -180,11 +196,37 @@ def _make_image(rng: np.random.Generator, height: int, width: int,
     return image, objects
 
 
+def instance_annotation(obj: Dict, ann_id: int, image_id: int,
+                        category_id: int) -> Dict:
+    """The COCO annotation of one drawn object (polygon, box, area)."""
+    flat = [round(c, 2) for point in obj['polygon'] for c in point]
+    rounded = list(zip(flat[0::2], flat[1::2]))
+    return dict(
+        id=ann_id, image_id=image_id, category_id=category_id,
+        segmentation=[flat], area=round(polygon_area(rounded), 2),
+        bbox=[round(v, 2) for v in _bbox(rounded)], iscrowd=0)
+
+
+#: ``annotate(objects, first_ann_id, image_id)`` -> COCO annotations.
+Annotator = Callable[[List[Dict], int, int], List[Dict]]
+
+
+def _shape_annotations(objects: List[Dict], first_ann_id: int,
+                       image_id: int) -> List[Dict]:
+    category_ids = {name: i + 1 for i, name in enumerate(CATEGORIES)}
+    return [instance_annotation(obj, first_ann_id + i, image_id,
+                                category_ids[obj['category']])
+            for i, obj in enumerate(objects)]
+
+
 def make_split(out_dir: str, split: str, num_images: int, seed: int,
                image_size: Tuple[int, int] = (112, 144),
                object_size: Tuple[float, float] = (14.0, 56.0),
                max_objects: int = 6, first_image_id: int = 1,
-               first_ann_id: int = 1) -> Dict:
+               first_ann_id: int = 1,
+               coco_categories: Optional[List[Dict]] = None,
+               annotate: Annotator = _shape_annotations,
+               **image_kwargs) -> Dict:
     """Generates one split: images under ``out_dir/split`` and its COCO dict.
 
     Args:
@@ -197,15 +239,20 @@ def make_split(out_dir: str, split: str, num_images: int, seed: int,
         max_objects: Most objects per image (at least one).
         first_image_id: Id of the first image (ids are consecutive).
         first_ann_id: Id of the first annotation.
+        coco_categories: The COCO ``categories`` (default: the shapes).
+        annotate: Turns an image's drawn objects into its annotations
+            (default: one instance annotation per shape).
+        **image_kwargs: Passed to :func:`_make_image` (``categories`` drawn,
+            ``max_angle``).
 
     Returns:
         The COCO dictionary (``images``, ``annotations``, ``categories``).
     """
     rng = np.random.default_rng(seed)
     os.makedirs(osp.join(out_dir, split), exist_ok=True)
-    categories = [dict(id=i + 1, name=name, supercategory='shape')
-                  for i, name in enumerate(CATEGORIES)]
-    category_ids = {c['name']: c['id'] for c in categories}
+    categories = coco_categories or [
+        dict(id=i + 1, name=name, supercategory='shape')
+        for i, name in enumerate(CATEGORIES)]
     images, annotations = [], []
     ann_id = first_ann_id
     for index in range(num_images):
@@ -213,7 +260,7 @@ def make_split(out_dir: str, split: str, num_images: int, seed: int,
         height, width = (int(v) for v in rng.integers(
             image_size[0], image_size[1] + 1, size=2))
         pixels, objects = _make_image(rng, height, width, *object_size,
-                                      max_objects)
+                                      max_objects, **image_kwargs)
         # Both formats, so loaders are exercised on PNG and JPEG files.
         extension = 'png' if index % 2 else 'jpg'
         file_name = f'{split}/{image_id:06d}.{extension}'
@@ -222,15 +269,9 @@ def make_split(out_dir: str, split: str, num_images: int, seed: int,
             **({'quality': 95} if extension == 'jpg' else {}))
         images.append(dict(id=image_id, file_name=file_name, height=height,
                            width=width))
-        for obj in objects:
-            flat = [round(c, 2) for point in obj['polygon'] for c in point]
-            rounded = list(zip(flat[0::2], flat[1::2]))
-            annotations.append(dict(
-                id=ann_id, image_id=image_id,
-                category_id=category_ids[obj['category']],
-                segmentation=[flat], area=round(polygon_area(rounded), 2),
-                bbox=[round(v, 2) for v in _bbox(rounded)], iscrowd=0))
-            ann_id += 1
+        new = annotate(objects, ann_id, image_id)
+        annotations.extend(new)
+        ann_id += len(new)
     return dict(
         info=dict(description='rethink_mmdet synthetic shapes', version='1.0',
                   seed=seed),
@@ -240,8 +281,10 @@ def make_split(out_dir: str, split: str, num_images: int, seed: int,
 
 def make_synthetic_coco(out_dir: str, num_train: int = 2000,
                         num_val: int = 200, seed: int = 0,
+                        ann_prefix: str = 'instances',
                         **split_kwargs) -> Dict[str, str]:
-    """Writes the train and val splits and their ``instances_*.json``.
+    """Writes the train and val splits and their ``instances_*.json``
+    (``{ann_prefix}_*.json``).
 
     The same arguments give byte-identical annotation files and images.
 
@@ -268,7 +311,7 @@ def make_synthetic_coco(out_dir: str, num_train: int = 2000,
         next_image_id += count
         next_ann_id += len(coco['annotations'])
         ann_files[split] = osp.join(out_dir, 'annotations',
-                                    f'instances_{split}.json')
+                                    f'{ann_prefix}_{split}.json')
         with open(ann_files[split], 'w') as f:
             json.dump(coco, f)
     return ann_files
@@ -276,18 +319,27 @@ def make_synthetic_coco(out_dir: str, num_train: int = 2000,
 
 def generate_if_needed(out_dir: str, num_train: int = 2000,
                        num_val: int = 200, seed: int = 0,
-                       force: bool = False) -> Dict[str, str]:
+                       force: bool = False,
+                       keypoints: bool = False) -> Dict[str, str]:
     """:func:`make_synthetic_coco` unless ``out_dir`` already holds it.
 
     A ``generator.json`` beside the annotations records the arguments; the
-    dataset is regenerated when they differ or a file is missing.
+    dataset is regenerated when they differ or a file is missing. With
+    ``keypoints``, the keypoint variant
+    (:func:`~.synthetic_coco_keypoints.make_synthetic_coco_keypoints`).
     """
     import time
+    from .synthetic_coco_keypoints import (KEYPOINT_ANN_PREFIX,
+                                           make_synthetic_coco_keypoints)
     params = dict(num_train=num_train, num_val=num_val, seed=seed,
                   version=_GENERATOR_VERSION)
+    if keypoints:  # only then, so existing stamps stay valid
+        params['keypoints'] = True
+    make = make_synthetic_coco_keypoints if keypoints else make_synthetic_coco
+    prefix = KEYPOINT_ANN_PREFIX if keypoints else 'instances'
     stamp = osp.join(out_dir, 'annotations', 'generator.json')
     ann_files = {split: osp.join(out_dir, 'annotations',
-                                 f'instances_{split}.json')
+                                 f'{prefix}_{split}.json')
                  for split in ('train', 'val')}
     if not force and osp.isfile(stamp) and all(
             osp.isfile(f) for f in ann_files.values()):
@@ -297,7 +349,7 @@ def generate_if_needed(out_dir: str, num_train: int = 2000,
                       f'{num_train} train / {num_val} val images)')
                 return ann_files
     start = time.time()
-    ann_files = make_synthetic_coco(out_dir, num_train, num_val, seed)
+    ann_files = make(out_dir, num_train, num_val, seed)
     with open(stamp, 'w') as f:
         json.dump(params, f)
     counts = {}

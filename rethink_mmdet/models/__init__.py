@@ -4,12 +4,16 @@ from .init_policies import (IMAGENET_CHECKPOINTS, LAST_LAYER_STD, ScratchInit,
                             ScratchReadinessError, resolve_imagenet_checkpoint)
 from .layers import AnySyncBatchNorm
 from .necks import HRFPNWithNorm
+from .roi_heads import (KeypointHead, KeypointRoIHead, heatmaps_to_keypoints,
+                        keypoints_to_heatmap_targets)
 from .scratch_check import (PartReport, inspect_part, model_parts,
                             scratch_problems)
 
 __all__ = [
     "PretrainedVGGFC", "VGG16NoNorm",
     "AnySyncBatchNorm", "BoxTTAModel", "HRFPNWithNorm",
+    "KeypointHead", "KeypointRoIHead", "heatmaps_to_keypoints",
+    "keypoints_to_heatmap_targets",
     "PartReport", "inspect_part", "model_parts",
     "IMAGENET_CHECKPOINTS", "LAST_LAYER_STD", "ScratchInit",
     "ScratchReadinessError",

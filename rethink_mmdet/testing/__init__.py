@@ -10,6 +10,9 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_CONFIG = osp.join(
     REPO_ROOT, 'configs', 'toy',
     'mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-1200i_synthetic-coco.py')
+TOY_KEYPOINT_CONFIG = osp.join(
+    REPO_ROOT, 'configs', 'toy',
+    'keypoint-rcnn_r18-tiny-scratch_fpn_gn-all_toy-400i_synthetic-coco-kp.py')
 
 
 def config_path(relative: str) -> str:
@@ -53,11 +56,11 @@ def short_run_overrides(max_iters: int, interval: int = None,
 
 
 def toy_overrides(data_root: str, max_iters: int, interval: int = None,
-                  batch_size: int = 2,
-                  schedule_iters: int = None) -> Dict[str, object]:
-    """The toy config on ``data_root`` for a short run (see
-    :func:`short_run_overrides` for the arguments)."""
-    return {**synthetic_data_overrides(TOY_CONFIG, data_root),
+                  batch_size: int = 2, schedule_iters: int = None,
+                  config: str = TOY_CONFIG) -> Dict[str, object]:
+    """The toy config (or ``config``) on ``data_root`` for a short run
+    (see :func:`short_run_overrides` for the arguments)."""
+    return {**synthetic_data_overrides(config, data_root),
             **short_run_overrides(max_iters, interval, batch_size,
                                   schedule_iters)}
 
@@ -84,21 +87,28 @@ def synthetic_data_overrides(config: str, data_root: str,
     Any row config (COCO, 1333x800) then trains and evaluates in seconds on
     the CPU: the data root, annotation files, classes, the Resize scale of
     its train/val/test pipelines and the heads' class count are replaced;
-    the rest of the model is untouched.
+    the rest of the model is untouched. Keypoint configs
+    (``CocoKeypointDataset``) get the keypoint variant's files (``data_root``
+    from ``make_synthetic_coco_keypoints``), class, keypoint count and OKS
+    sigmas.
     """
     from mmengine.config import Config
 
+    from rethink_mmdet.datasets import synthetic_coco_keypoints as kp
     from rethink_mmdet.datasets.synthetic_coco import CATEGORIES
     cfg = Config.fromfile(config)
     root = data_root.rstrip('/') + '/'
+    keypoints = _dataset_type(cfg.train_dataloader) == 'CocoKeypointDataset'
+    ann_prefix = kp.KEYPOINT_ANN_PREFIX if keypoints else 'instances'
+    classes = (kp.CATEGORY['name'], ) if keypoints else tuple(CATEGORIES)
     overrides = {}
     for split, ann in (('train', 'train'), ('val', 'val'), ('test', 'val')):
         prefix = f'{split}_dataloader.dataset'
         overrides.update({
             f'{prefix}.data_root': root,
-            f'{prefix}.ann_file': f'annotations/instances_{ann}.json',
+            f'{prefix}.ann_file': f'annotations/{ann_prefix}_{ann}.json',
             f'{prefix}.data_prefix.img': '',
-            f'{prefix}.metainfo.classes': tuple(CATEGORIES),
+            f'{prefix}.metainfo.classes': classes,
             f'{split}_dataloader.num_workers': 0,
             f'{split}_dataloader.persistent_workers': False,
         })
@@ -114,14 +124,25 @@ def synthetic_data_overrides(config: str, data_root: str,
     for head in ('bbox_head', 'mask_head'):
         heads = roi_head.get(head)
         if isinstance(heads, dict):
-            overrides[f'model.roi_head.{head}.num_classes'] = len(CATEGORIES)
+            overrides[f'model.roi_head.{head}.num_classes'] = len(classes)
         elif isinstance(heads, list):
             for index in range(len(heads)):
                 overrides[f'model.roi_head.{head}.{index}.num_classes'] = \
-                    len(CATEGORIES)
+                    len(classes)
+    if keypoints:
+        overrides['model.roi_head.keypoint_head.num_keypoints'] = len(
+            kp.KEYPOINT_NAMES)
+    ann_file = root + f'annotations/{ann_prefix}_val.json'
     for evaluator in ('val_evaluator', 'test_evaluator'):
-        overrides[f'{evaluator}.ann_file'] = (
-            root + 'annotations/instances_val.json')
+        metrics = cfg[evaluator]
+        if isinstance(metrics, dict):
+            overrides[f'{evaluator}.ann_file'] = ann_file
+            continue
+        for index, metric in enumerate(metrics):
+            overrides[f'{evaluator}.{index}.ann_file'] = ann_file
+            if metric['type'] == 'CocoKeypointMetric':
+                overrides[f'{evaluator}.{index}.sigmas'] = [
+                    kp.SYNTHETIC_SIGMA] * len(kp.KEYPOINT_NAMES)
     return overrides
 
 
@@ -158,3 +179,10 @@ def toy_train_command(work_dir: str, data_root: str, max_iters: int,
     options.update(overrides)
     return [sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir',
             str(work_dir), *extra, *as_cli_options(options)]
+
+
+def _dataset_type(dataloader) -> str:
+    dataset = dataloader.dataset
+    while 'pipeline' not in dataset:  # RepeatDataset and friends
+        dataset = dataset.dataset
+    return dataset.get('type', '')

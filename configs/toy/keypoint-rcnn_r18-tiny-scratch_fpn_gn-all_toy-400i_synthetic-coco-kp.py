@@ -1,0 +1,55 @@
+# Toy Keypoint R-CNN for the CPU: the keypoint rows' model, schedule and
+# runtime bases with every size shrunk as in the toy Mask R-CNN
+# (mask-rcnn_r18-tiny-..._toy-1200i_synthetic-coco.py), trained from scratch
+# on the synthetic house keypoints (make_synthetic_coco.py --keypoints).
+#   model: ResNet-18 at 1/2 width, FPN and heads at 32 channels, GN with 8
+#          groups; the keypoint head keeps its shape (14x14 RoIAlign, 8 convs,
+#          56x56 heatmaps) at 32 channels, for 5 keypoints and 1 class.
+#   schedule: 400 iterations at batch 8 (3.2k images, ~1.6 epochs; about
+#          10 minutes on a shared 2-core machine), LR /10 at the last 80 and
+#          20 (320, 380) and 50 warmup iterations: the 1200-iteration toy's
+#          shape (drops at 80% and 95%) at a third of its length.
+_base_ = [
+    '../_base_/models/keypoint-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/synthetic-coco_keypoints.py',
+    '../_base_/schedules/schedule_paper-rule.py',
+    '../_base_/default_runtime.py',
+]
+norm_cfg = dict(type='GN', num_groups=8, requires_grad=True)
+channels = 32
+model = dict(
+    backbone=dict(depth=18, base_channels=32, norm_cfg=norm_cfg),
+    neck=dict(in_channels=[32, 64, 128, 256], out_channels=channels,
+              norm_cfg=norm_cfg),
+    rpn_head=dict(in_channels=channels, feat_channels=channels,
+                  anchor_generator=dict(scales=[4])),
+    roi_head=dict(
+        # A fixed 2x2 sampling grid per bin: mmcv's adaptive grid makes
+        # RoIAlign most of a CPU iteration.
+        bbox_roi_extractor=dict(
+            roi_layer=dict(sampling_ratio=2), out_channels=channels),
+        bbox_head=dict(in_channels=channels, conv_out_channels=channels,
+                       fc_out_channels=256, norm_cfg=norm_cfg),
+        keypoint_roi_extractor=dict(
+            roi_layer=dict(sampling_ratio=2), out_channels=channels),
+        keypoint_head=dict(num_keypoints=5, in_channels=channels,
+                           conv_out_channels=channels, norm_cfg=norm_cfg)),
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=500, max_per_img=300),
+        rcnn=dict(sampler=dict(num=64))),
+    test_cfg=dict(
+        rpn=dict(nms_pre=500, max_per_img=300),
+        rcnn=dict(max_per_img=50)))
+
+train_cfg = dict(max_iters=400, val_interval=200)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
+         end=50),
+    dict(type='DropBeforeEndLR', drops_before_end=(80, 20), gamma=0.1,
+         by_epoch=False),
+]
+# The toy's LR 0.02 is for its batch of 8 (--auto-scale-lr scales from here).
+auto_scale_lr = dict(base_batch_size=8)
+default_hooks = dict(
+    logger=dict(interval=20), checkpoint=dict(interval=200))
+log_processor = dict(window_size=20)
