@@ -1,0 +1,3 @@
+from .metrics import STAT_NAMES, FasterCocoMetric, coco_stats
+
+__all__ = ['FasterCocoMetric', 'STAT_NAMES', 'coco_stats']
