@@ -200,6 +200,19 @@ def test_input_scales(row):
         assert cfg.test_evaluator.metric == ['bbox']
 
 
+def test_coco_rows_evaluate_with_faster_coco_metric(row):
+    relative, claim, cfg = row
+    if claim['data'].startswith('voc'):
+        assert cfg.val_evaluator.type == 'VOCMetric', relative
+        return
+    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+        assert evaluator.type == 'FasterCocoMetric', relative
+    masks = claim['algo'] != 'faster-rcnn' and not claim['tta']
+    assert cfg.test_evaluator.metric == (['bbox', 'segm'] if masks else
+                                         ['bbox'] if claim['tta'] else
+                                         'bbox'), relative
+
+
 def test_metafile_lists_every_row_with_verified_numbers_only():
     import yaml
     with open(osp.join(REPO_ROOT, 'configs', 'metafile.yml')) as f:
