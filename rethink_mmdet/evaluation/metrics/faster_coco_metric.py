@@ -14,11 +14,13 @@ Without faster-coco-eval installed it warns once and runs ``CocoMetric``
 unchanged (same numbers, slower), so configs stay usable anywhere.
 """
 import os.path as osp
+import tempfile
 import warnings
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+from mmdet.datasets.api_wrappers import COCO
 from mmdet.evaluation import CocoMetric
 from mmdet.registry import METRICS
 from mmengine.logging import MMLogger
@@ -176,10 +178,8 @@ class FasterCocoMetric(CocoMetric):
         gts, preds = zip(*results)
         if self._coco_api is None:
             # CocoMetric converts the ground truth into a temporary file.
-            from mmdet.evaluation.metrics import coco_metric
-            import tempfile
             with tempfile.TemporaryDirectory() as tmp_dir:
-                self._coco_api = coco_metric.COCO(self.gt_to_coco_json(
+                self._coco_api = COCO(self.gt_to_coco_json(
                     gts, osp.join(tmp_dir, 'results')))
         if self.cat_ids is None:
             self.cat_ids = self._coco_api.get_cat_ids(
