@@ -239,12 +239,27 @@ def test_keypoint_rows(row):
     assert 'LoadKeypoints' in train and train[-1] == 'PackKeypointDetInputs'
     assert train.index('LoadKeypoints') > train.index('LoadAnnotations')
     metrics = {m['type']: m for m in cfg.val_evaluator}
-    assert set(metrics) == {'CocoMetric', 'CocoKeypointMetric'}
+    assert set(metrics) == {'FasterCocoMetric', 'CocoKeypointMetric'}
     # COCO: pycocotools' 17 person sigmas; the synthetic data sets its own.
     assert (metrics['CocoKeypointMetric'].get('sigmas') is None) == coco
     if coco:
         assert cfg.train_dataloader.dataset.ann_file == \
             'annotations/person_keypoints_train2017.json'
+
+
+def test_coco_rows_evaluate_with_faster_coco_metric(row):
+    relative, claim, cfg = row
+    if claim['data'].startswith('voc'):
+        assert cfg.val_evaluator.type == 'VOCMetric', relative
+        return
+    if claim['algo'] == 'keypoint-rcnn':
+        return  # box (FasterCocoMetric) + keypoint metrics: test_keypoint_rows
+    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+        assert evaluator.type == 'FasterCocoMetric', relative
+    masks = claim['algo'] != 'faster-rcnn' and not claim['tta']
+    assert cfg.test_evaluator.metric == (['bbox', 'segm'] if masks else
+                                         ['bbox'] if claim['tta'] else
+                                         'bbox'), relative
 
 
 def test_metafile_lists_every_row_with_verified_numbers_only():

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up .venv/ with the pinned stack (torch, mmengine 0.10.x, mmcv 2.1.0 with
-# compiled ops, mmdet 3.3.0, pycocotools) and this package in editable mode.
+# compiled ops, mmdet 3.3.0, pycocotools, faster-coco-eval) and this package
+# in editable mode.
 # Safe to re-run: every step checks what is already there and skips it, and a
 # stamp file makes an up-to-date environment a one-second no-op.
 #
@@ -84,8 +85,10 @@ else
         --no-build-isolation "mmcv==$MMCV_VERSION"
 fi
 
-step "mmdet 3.3.0, pycocotools and test tools"
-pip_install "mmdet==3.3.0" pycocotools "pytest>=7" "pytest-xdist>=3"
+step "mmdet 3.3.0, pycocotools, faster-coco-eval and test tools"
+# faster-coco-eval backs FasterCocoMetric, our configs' COCO metric.
+pip_install "mmdet==3.3.0" pycocotools "faster-coco-eval==1.8.0" \
+    "pytest>=7" "pytest-xdist>=3"
 
 step "rethink_mmdet (editable)"
 pip_install --no-build-isolation --no-deps -e .
