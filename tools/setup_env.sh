@@ -93,6 +93,18 @@ pip_install "mmdet==3.3.0" pycocotools "faster-coco-eval==1.8.0" \
 step "rethink_mmdet (editable)"
 pip_install --no-build-isolation --no-deps -e .
 
+step "openmim 0.3.9 (mim list / mim search show this package's models)"
+# openmim's declared dependencies pull openxlab, which pins setuptools~=60.2
+# and so conflicts with torch; these are the modules mim's commands import
+# (pip then notes the missing opendatalab: mim list/search never import it).
+pip_install --no-deps "openmim==0.3.9"
+pip_install "model-index==0.1.11" click colorama pandas requests rich tabulate
+# mim looks for <site-packages>/<dist name>/.mim/model-index.yml; an editable
+# install keeps the package in the repository, so point that name at it (a
+# hyphenated name that Python never imports, so it shadows nothing).
+site_dir=$(py -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+ln -sfn "$PWD/rethink_mmdet" "$site_dir/rethink-mmdet"
+
 step "check"
 py - <<'EOF'
 import mmcv, mmdet, mmengine, torch
@@ -102,6 +114,8 @@ print(f'torch {torch.__version__}, mmengine {mmengine.__version__}, '
       f'mmcv {mmcv.__version__} (ops compiled), mmdet {mmdet.__version__}, '
       f'rethink_mmdet {rethink_mmdet.__version__}')
 EOF
+"$VENV/bin/mim" list 2>/dev/null | grep rethink-mmdet \
+    || { echo "[setup] error: 'mim list' does not show rethink-mmdet" >&2; exit 1; }
 
 stamp_key > "$STAMP"
 now=$(date +%s)

@@ -1,0 +1,89 @@
+"""OpenMMLab's ``mim`` finds this package's models, installed or editable.
+
+mim reads ``<dist location>/<name>/.mim/model-index.yml``: a wheel ships
+``rethink_mmdet/.mim/`` (committed symlinks to configs/ and model-index.yml,
+resolved by the build), and tools/setup_env.sh links the editable install.
+"""
+import importlib.util
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+import yaml
+
+from rethink_mmdet.testing import REPO_ROOT
+
+# What the wheel build reads from the source tree.
+BUILD_INPUTS = ('pyproject.toml', 'README.md', 'model-index.yml', 'configs',
+                'rethink_mmdet')
+
+needs_mim = pytest.mark.skipif(
+    importlib.util.find_spec('mim') is None,
+    reason='openmim is not installed (tools/setup_env.sh installs it)')
+
+
+def metafile_models():
+    with open(osp.join(REPO_ROOT, 'configs', 'metafile.yml')) as f:
+        return yaml.safe_load(f)['Models']
+
+
+def run_mim(args, cwd):
+    # cwd away from the repository: `python -m` puts the working directory on
+    # sys.path, and a stray rethink_mmdet.egg-info there would be found first.
+    result = subprocess.run([sys.executable, '-m', 'mim'] + args, cwd=cwd,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@needs_mim
+def test_mim_list_shows_the_package(tmp_path):
+    rows = [line.split() for line in run_mim(['list'], tmp_path).splitlines()]
+    assert any(row and row[0] == 'rethink-mmdet' for row in rows), (
+        'mim list does not show rethink-mmdet; an editable install needs the '
+        'link tools/setup_env.sh makes (<site-packages>/rethink-mmdet)')
+
+
+@needs_mim
+def test_mim_search_lists_every_metafile_model(tmp_path):
+    out = run_mim(['search', 'rethink-mmdet'], tmp_path)
+    found = {line.split(':', 1)[1].strip()
+             for line in out.splitlines() if line.startswith('config id:')}
+    assert found == {model['Name'] for model in metafile_models()}
+
+
+def test_wheel_ships_configs_and_model_index(tmp_path):
+    src = tmp_path / 'src'
+    src.mkdir()
+    for name in BUILD_INPUTS:
+        path = osp.join(REPO_ROOT, name)
+        if osp.isdir(path):
+            # symlinks=True keeps rethink_mmdet/.mim's relative links as links.
+            shutil.copytree(path, src / name, symlinks=True,
+                            ignore=shutil.ignore_patterns('__pycache__'))
+        else:
+            shutil.copy(path, src / name)
+    subprocess.run(
+        [sys.executable, '-m', 'pip', 'wheel', '--no-deps',
+         '--no-build-isolation', '--disable-pip-version-check', '-q', '-w',
+         str(tmp_path / 'dist'), str(src)],
+        check=True, capture_output=True, timeout=300)
+    wheel, = (tmp_path / 'dist').glob('rethink_mmdet-*.whl')
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        shipped_index = zf.read('rethink_mmdet/.mim/model-index.yml')
+    with open(osp.join(REPO_ROOT, 'model-index.yml'), 'rb') as f:
+        assert shipped_index == f.read()
+    configs_root = osp.join(REPO_ROOT, 'configs')
+    for root, dirs, files in os.walk(configs_root):
+        dirs[:] = [d for d in dirs if d != '__pycache__']
+        for name in files:
+            rel = osp.relpath(osp.join(root, name), REPO_ROOT)
+            assert f'rethink_mmdet/.mim/{rel}' in names, rel
+    # mim resolves each model's Config relative to .mim/.
+    for model in metafile_models():
+        assert f"rethink_mmdet/.mim/{model['Config']}" in names, model['Name']
