@@ -7,6 +7,7 @@ import pytest
 import torch
 from mmengine.fileio import get_file_backend
 
+from rethink_mmdet.engine import checkpointing
 from rethink_mmdet.engine.checkpointing import (AtomicLocalBackend,
                                                 CheckpointError,
                                                 checkpoint_problem,
@@ -88,7 +89,11 @@ def test_a_corrupted_byte_is_found(tmp_path):
     assert 'damaged entry' in checkpoint_problem(path)
 
 
-def test_auto_resume_takes_the_newest_readable_checkpoint(tmp_path, capsys):
+def test_auto_resume_takes_the_newest_readable_checkpoint(tmp_path,
+                                                          monkeypatch):
+    warnings = []
+    monkeypatch.setattr(checkpointing, 'print_log',
+                        lambda message, **kwargs: warnings.append(message))
     for it in (2, 4, 6):
         _save(tmp_path / f'iter_{it}.pth', it)
     # The pointer lags when the job died between saving and pointing.
@@ -98,7 +103,10 @@ def test_auto_resume_takes_the_newest_readable_checkpoint(tmp_path, capsys):
     _truncate(tmp_path / 'iter_6.pth')
     assert choose_resume_checkpoint(str(tmp_path)) == str(
         tmp_path / 'iter_4.pth')
-    assert 'skipped unreadable checkpoint(s)' in capsys.readouterr().out
+    [warning] = warnings
+    assert warning.startswith('resume: skipped unreadable checkpoint(s) '
+                              f'{tmp_path / "iter_6.pth"} (')
+    assert warning.endswith(f'resuming from {tmp_path / "iter_4.pth"}')
     _truncate(tmp_path / 'iter_4.pth')
     _truncate(tmp_path / 'iter_2.pth')
     with pytest.raises(CheckpointError, match='no readable checkpoint'):
