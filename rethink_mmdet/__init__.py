@@ -10,6 +10,7 @@ from .version import __version__
 
 compat.apply()
 
-from . import datasets, engine, models  # noqa: E402  (after the patches)
+from . import datasets, engine, evaluation, models  # noqa: E402  (after the patches)
 
-__all__ = ['__version__', 'compat', 'datasets', 'engine', 'models']
+__all__ = ['__version__', 'compat', 'datasets', 'engine', 'evaluation',
+           'models']

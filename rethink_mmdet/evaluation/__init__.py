@@ -1,0 +1,3 @@
+from .classification import ClassificationAccuracy
+
+__all__ = ['ClassificationAccuracy']
