@@ -27,7 +27,7 @@ DETECTOR_BASES = {
     'pretrained': 'mask-rcnn_r18-tiny-pretrained_fpn_gn-all_toy-1200i_'
                   'synthetic-coco.py',
 }
-PRETRAIN_BASE = 'classifier_r18-tiny_gn_toy-600i_synthetic-shapes.py'
+PRETRAIN_BASE = 'classifier_r18-tiny_gn_toy-1500i_synthetic-shapes.py'
 #: The name the pre-trained detector config loads (``imagenet://NAME``); the
 #: study writes ``OUT/pretrain/NAME.pth`` and sets $RETHINK_IMAGENET_DIR.
 BACKBONE_NAME = 'toy-resnet18_gn_synthetic-shapes'
@@ -87,12 +87,12 @@ SCALES = {
     # make study: about 30 minutes on 2 CPU cores (README, "Toy-scale study").
     'full': Scale(
         num_train=2000, num_val=200, data_root='data/synthetic_coco',
-        pretrain_iters=600, pretrain_batch=64, pretrain_size=64,
-        pretrain_images=40000, pretrain_val_images=1000,
+        pretrain_iters=1500, pretrain_batch=32, pretrain_size=32,
+        pretrain_images=48000, pretrain_val_images=1000,
         iters_1x=200, batch=8, warmup=50, val_per_1x=2,
         schedules={'pretrained': (1, 2), 'scratch': (2, 4)},
         less_data=200, less_data_schedules={'pretrained': 1, 'scratch': 2},
-        prior_seconds=(0.6, 0.6)),
+        prior_seconds=(0.1, 0.55)),
     # The test's version: the same pipeline in a couple of minutes.
     'tiny': Scale(
         num_train=16, num_val=4, data_root='data/synthetic_coco',
@@ -202,6 +202,7 @@ def pretrain_config(scale: Scale, seed: int
     iters = scale.pretrain_iters
     size = scale.pretrain_size
     dataset = dict(size=size, object_size=(0.45 * size, 0.95 * size))
+    warmup = max(1, iters // 15)
     loader = dict(num_workers=scale.workers,
                   persistent_workers=scale.workers > 0)
     comment = [
@@ -211,8 +212,8 @@ def pretrain_config(scale: Scale, seed: int
         train_cfg=dict(max_iters=iters, val_interval=max(1, iters // 3)),
         param_scheduler=[
             dict(type='LinearLR', start_factor=1e-3, by_epoch=False,
-                 begin=0, end=max(1, iters // 12)),
-            dict(type='DropBeforeEndLR', fractions_before_end=(2 / 3, 1 / 3),
+                 begin=0, end=warmup),
+            dict(type='DropBeforeEndLR', fractions_before_end=(1 / 3, 1 / 9),
                  gamma=0.1, by_epoch=False)],
         train_dataloader=dict(
             batch_size=scale.pretrain_batch, **loader,
@@ -223,7 +224,7 @@ def pretrain_config(scale: Scale, seed: int
             num_images=scale.pretrain_val_images, **dataset)),
         default_hooks=dict(
             checkpoint=dict(interval=max(1, iters // 3), max_keep_ckpts=2),
-            logger=dict(interval=max(1, min(20, iters // 6)))),
+            logger=dict(interval=max(1, min(50, iters // 6)))),
         randomness=dict(seed=seed, deterministic=True))
     return comment, keys
 
