@@ -132,6 +132,8 @@ def train(run: Run, progress: Progress, env: Optional[Dict[str, str]] = None,
     log_path = osp.join(run.work_dir, 'train.log')
     start = time.time()
     progress.begin(run, last_iter)
+    # Unbuffered, so each log line (and the progress) arrives when written.
+    env = dict(os.environ if env is None else env, PYTHONUNBUFFERED='1')
     with open(log_path, 'a') as log:
         log.write('$ ' + ' '.join(command) + '\n')
         log.flush()
