@@ -10,7 +10,8 @@ from .version import __version__
 
 compat.apply()
 
-from . import datasets, engine, evaluation, models  # noqa: E402  (after the patches)
+# After the patches:
+from . import datasets, engine, evaluation, models  # noqa: E402
 
 __all__ = ['__version__', 'compat', 'datasets', 'engine', 'evaluation',
            'models']

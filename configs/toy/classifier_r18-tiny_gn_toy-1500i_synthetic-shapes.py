@@ -8,8 +8,9 @@
 #          weight decay 1e-4 (none on norms), LR /10 at 2/3 and 8/9 (the
 #          1x shape the toy detector also uses). LR 0.005: measured on this
 #          task, 0.01 to 0.05 stayed at chance for 200+ iterations.
-# tools/study.py saves the backbone as an ImageNet-style checkpoint that
-# the pre-trained toy detector loads (imagenet://toy-resnet18_gn_synthetic-shapes).
+# tools/study.py saves the backbone as an ImageNet-style checkpoint that the
+# pre-trained toy detector loads
+# (imagenet://toy-resnet18_gn_synthetic-shapes).
 _base_ = './mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-1200i_synthetic-coco.py'
 
 model = dict(

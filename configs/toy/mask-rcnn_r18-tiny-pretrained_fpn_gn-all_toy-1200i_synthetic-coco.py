@@ -9,5 +9,6 @@ _base_ = './mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-1200i_synthetic-coco.py'
 model = dict(
     backbone=dict(
         frozen_stages=1,
-        init_cfg=dict(_delete_=True, type='Pretrained',
-                      checkpoint='imagenet://toy-resnet18_gn_synthetic-shapes')))
+        init_cfg=dict(
+            _delete_=True, type='Pretrained',
+            checkpoint='imagenet://toy-resnet18_gn_synthetic-shapes')))

@@ -39,7 +39,8 @@ def _regular(sides: int, phase: float = 0.0) -> List[Tuple[float, float]]:
 
 def _arc(start: float, stop: float, radius: float = 1.0,
          centre: Tuple[float, float] = (0.0, 0.0), steps: int = 16):
-    return [(centre[0] + radius * math.cos(a), centre[1] + radius * math.sin(a))
+    return [(centre[0] + radius * math.cos(a),
+             centre[1] + radius * math.sin(a))
             for a in np.linspace(start, stop, steps)]
 
 
