@@ -55,6 +55,9 @@ class Scale:
         less_data_schedules: Its schedule length, by init.
         quick_eval: Keep every detection at evaluation (score_thr 0), for
             runs too short to score above the usual 0.05.
+        data_in_out: Generate the data inside the output folder (the
+            test's scale) instead of the shared ``data_root``.
+        workers: Dataloader worker processes.
         prior_seconds: Guess of seconds per iteration (pre-training,
             detection) for the ETA until the first runs are measured.
     """

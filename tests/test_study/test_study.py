@@ -167,3 +167,28 @@ def test_tiny_study_end_to_end_and_rerun(tmp_path):
     assert {p: p.stat().st_mtime for p in done} == done
     with open(out / 'timings.json') as f:
         assert len(json.load(f)['runs']) == 3
+
+
+@pytest.mark.slow
+def test_a_study_run_is_deterministic_for_its_seed(tmp_path, tiny_coco):
+    """Two trainings of the same study config give the same weights."""
+    import torch
+    runs = plan_runs(SCALES['tiny'], str(tmp_path), tiny_coco, seed=4)
+    scratch = next(run for run in runs if run.init == 'scratch')
+    weights = []
+    for attempt in range(2):
+        work_dir = tmp_path / f'attempt{attempt}'
+        result = subprocess.run(
+            [sys.executable, 'tools/train.py', scratch.config,
+             '--work-dir', str(work_dir), '--cfg-options',
+             'train_cfg.max_iters=3', 'train_cfg.val_interval=3',
+             'default_hooks.checkpoint.interval=3',
+             'param_scheduler.1.drops_before_end=[1]'],
+            cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=REPO_ROOT),
+            capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        weights.append(torch.load(work_dir / 'iter_3.pth',
+                                  weights_only=False)['state_dict'])
+    assert weights[0].keys() == weights[1].keys()
+    for key, value in weights[0].items():
+        assert torch.equal(value, weights[1][key]), key
