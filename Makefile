@@ -5,13 +5,16 @@ PYTHON := $(VENV)/bin/python
 # Independent tests run in parallel, one worker per core.
 PYTEST_WORKERS ?= auto
 
-.PHONY: setup demo test clean
+.PHONY: setup demo study test clean
 
 setup:
 	bash tools/setup_env.sh
 
 demo: setup
 	$(PYTHON) tools/demo.py
+
+study: setup
+	$(PYTHON) tools/study.py
 
 test: setup
 	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) --durations=10 tests

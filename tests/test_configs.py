@@ -22,10 +22,15 @@ from rethink_mmdet.testing import REPO_ROOT
 
 register_all_modules()
 
-CONFIGS = sorted(
+ALL_CONFIGS = sorted(
     osp.relpath(p, osp.join(REPO_ROOT, 'configs'))
     for p in glob.glob(osp.join(REPO_ROOT, 'configs', '*', '*.py'))
     if '_base_' not in p)
+# Pre-training (classifier) configs of the toy study are checked by
+# test_classifier_configs; every other config is a detector row.
+CLASSIFIER_CONFIGS = [c for c in ALL_CONFIGS
+                      if osp.basename(c).startswith('classifier_')]
+CONFIGS = [c for c in ALL_CONFIGS if c not in CLASSIFIER_CONFIGS]
 ITERS_PER_X = 90000  # RECIPE.md: 1x = 90k iterations at batch 16
 NORM_TYPES = (nn.GroupNorm, _BatchNorm, nn.LayerNorm)
 # Backbones with a width that 32 groups do not divide (RegNetX-3.2GF: 432).
@@ -268,7 +273,7 @@ def test_metafile_lists_every_row_with_verified_numbers_only():
         models = yaml.safe_load(f)['Models']
     names = [m['Name'] for m in models]
     assert sorted(names) == sorted(
-        osp.splitext(osp.basename(c))[0] for c in CONFIGS)
+        osp.splitext(osp.basename(c))[0] for c in ALL_CONFIGS)
     for model in models:
         assert osp.isfile(osp.join(REPO_ROOT, model['Config']))
         assert osp.splitext(osp.basename(model['Config']))[0] == \
@@ -285,3 +290,21 @@ def test_metafile_lists_every_row_with_verified_numbers_only():
     assert {str(v) for v in numbers} <= verified
     with open(osp.join(REPO_ROOT, 'model-index.yml')) as f:
         assert yaml.safe_load(f)['Import'] == ['configs/metafile.yml']
+
+
+@pytest.mark.parametrize('relative', CLASSIFIER_CONFIGS)
+def test_classifier_configs(relative):
+    """A pre-training config trains the very backbone its toy detector
+    builds (so the exported checkpoint loads key for key), from scratch,
+    for the iterations its name states."""
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', relative))
+    stem = osp.splitext(osp.basename(relative))[0]
+    iters = re.fullmatch(r'toy-(\d+)i', stem.split('_')[-2])
+    assert iters and cfg.train_cfg.max_iters == int(iters.group(1))
+    detector = Config.fromfile(osp.join(
+        REPO_ROOT, 'configs', 'toy',
+        'mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-1200i_synthetic-coco.py'))
+    assert cfg.model.backbone == detector.model.backbone
+    model = MODELS.build(cfg.model)
+    assert scratch_problems(model.backbone) == []
+    assert cfg.param_scheduler[1].type == 'DropBeforeEndLR'

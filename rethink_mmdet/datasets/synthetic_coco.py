@@ -113,9 +113,12 @@ def _random_colour(rng: np.random.Generator) -> np.ndarray:
     return rng.integers(0, 256, size=3).astype(np.float32)
 
 
-def _texture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    """An HxWx3 float image filled with one of the textures."""
-    kind = _TEXTURES[rng.integers(len(_TEXTURES))]
+def _texture(rng: np.random.Generator, height: int, width: int,
+             kind: str = None) -> np.ndarray:
+    """An HxWx3 float image filled with texture ``kind`` (default: drawn
+    at random from :data:`_TEXTURES`)."""
+    if kind is None:
+        kind = _TEXTURES[rng.integers(len(_TEXTURES))]
     base, other = _random_colour(rng), _random_colour(rng)
     yy, xx = np.mgrid[0:height, 0:width]
     if kind == 'solid':

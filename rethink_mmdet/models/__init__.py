@@ -1,5 +1,6 @@
 from .backbones import PretrainedVGGFC, VGG16NoNorm
 from .box_tta import BoxTTAModel
+from .classifier import BackboneClassifier, export_backbone
 from .init_policies import (IMAGENET_CHECKPOINTS, LAST_LAYER_STD, ScratchInit,
                             ScratchReadinessError, resolve_imagenet_checkpoint)
 from .layers import AnySyncBatchNorm
@@ -11,7 +12,8 @@ from .scratch_check import (PartReport, inspect_part, model_parts,
 
 __all__ = [
     "PretrainedVGGFC", "VGG16NoNorm",
-    "AnySyncBatchNorm", "BoxTTAModel", "HRFPNWithNorm",
+    "AnySyncBatchNorm", "BackboneClassifier", "BoxTTAModel",
+    "export_backbone", "HRFPNWithNorm",
     "KeypointHead", "KeypointRoIHead", "heatmaps_to_keypoints",
     "keypoints_to_heatmap_targets",
     "PartReport", "inspect_part", "model_parts",

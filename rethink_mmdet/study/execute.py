@@ -1,0 +1,166 @@
+"""Running the study's trainings: skip finished runs, resume interrupted
+ones, and show one progress line with an ETA instead of mmengine's log.
+
+Each run is ``tools/train.py CONFIG --work-dir WORK_DIR`` in a subprocess,
+as a user would type it; its whole output goes to ``WORK_DIR/train.log``.
+A run is finished when ``WORK_DIR/study_done.json`` exists, which is
+written only after the subprocess exits 0 (its final validation included).
+"""
+import glob
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+import time
+from typing import Callable, Dict, List, Optional, Tuple
+
+from .plan import REPO_ROOT, Run
+
+ITER_LINE = re.compile(r'Iter\(train\) \[\s*(\d+)/(\d+)\]')
+METRIC_LINE = re.compile(r'Iter\(val\).*?((?:coco/bbox_mAP|cls/top1):\s*'
+                         r'[-\d.]+)')
+DONE_FILE = 'study_done.json'
+
+
+class StudyError(RuntimeError):
+    """A training run of the study failed (message names its log)."""
+
+
+def is_done(run: Run) -> bool:
+    return osp.isfile(osp.join(run.work_dir, DONE_FILE))
+
+
+def resume_argument(run: Run) -> Tuple[List[str], int]:
+    """``--resume`` arguments for an interrupted run (none for a new one),
+    and the iteration training starts after.
+
+    mmengine saves the last checkpoint before the final validation: a run
+    stopped during that validation resumes from the checkpoint before it,
+    so the validation runs again.
+    """
+    checkpoints = {}
+    for path in glob.glob(osp.join(run.work_dir, 'iter_*.pth')):
+        match = re.fullmatch(r'iter_(\d+)\.pth', osp.basename(path))
+        if match:
+            checkpoints[int(match.group(1))] = path
+    earlier = [i for i in checkpoints if i < run.max_iters]
+    if not earlier:
+        return [], 0
+    if max(checkpoints) < run.max_iters:
+        return ['--resume'], max(checkpoints)
+    return ['--resume', checkpoints[max(earlier)]], max(earlier)
+
+
+def _format_seconds(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return (f'{seconds // 60}m{seconds % 60:02d}s' if seconds >= 60 else
+            f'{seconds}s')
+
+
+class Progress:
+    """Progress of the whole study, with an ETA.
+
+    The ETA counts the iterations left in each kind of run at the seconds
+    per iteration measured so far for that kind in this invocation (its
+    validations and start-up included), or at a prior guess until then.
+
+    Args:
+        runs: The runs still to train.
+        prior_seconds: Seconds per iteration of pre-training and detection
+            before any is measured.
+        write: Where progress lines go.
+        clock: Seconds, monotonic (tests pass a fake).
+    """
+
+    def __init__(self, runs: List[Run], prior_seconds=(0.5, 0.5),
+                 write: Callable[[str], None] = print,
+                 clock: Callable[[], float] = time.monotonic):
+        self.left = {run.name: run.max_iters for run in runs}
+        self.kinds = {run.name: run.kind for run in runs}
+        self.prior = dict(pretrain=prior_seconds[0],
+                          detection=prior_seconds[1])
+        self.spent = dict(pretrain=0.0, detection=0.0)
+        self.done_iters = dict(pretrain=0, detection=0)
+        self.write = write
+        self.clock = clock
+        self.start = clock()
+        self._run_start = None
+        self._run_iters = 0
+
+    def seconds_per_iter(self, kind: str) -> float:
+        if self.done_iters[kind]:
+            return self.spent[kind] / self.done_iters[kind]
+        return self.prior[kind]
+
+    def eta(self) -> float:
+        return sum(left * self.seconds_per_iter(self.kinds[name])
+                   for name, left in self.left.items())
+
+    def begin(self, run: Run, first_iter: int = 0) -> None:
+        self._run_start = self.clock()
+        self._run_iters = 0
+        self.left[run.name] = run.max_iters - first_iter
+
+    def update(self, run: Run, iteration: int, previous: int) -> None:
+        """Training reached ``iteration`` (the last report was at
+        ``previous``)."""
+        kind = run.kind
+        now = self.clock()
+        self.spent[kind] += now - self._run_start
+        self._run_start = now
+        self.done_iters[kind] += iteration - previous
+        self.left[run.name] = run.max_iters - iteration
+        self.write(f'[study {_format_seconds(now - self.start)} elapsed, '
+                   f'~{_format_seconds(self.eta())} left] {run.label}: '
+                   f'iteration {iteration}/{run.max_iters}')
+
+    def finish(self, run: Run) -> None:
+        now = self.clock()
+        self.spent[run.kind] += now - self._run_start
+        self.left[run.name] = 0
+
+
+def train(run: Run, progress: Progress, env: Optional[Dict[str, str]] = None,
+          verbose: bool = False) -> float:
+    """Trains one run (resuming it if interrupted); returns its seconds."""
+    os.makedirs(run.work_dir, exist_ok=True)
+    resume, last_iter = resume_argument(run)
+    command = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
+               run.config, '--work-dir', run.work_dir, *resume]
+    log_path = osp.join(run.work_dir, 'train.log')
+    start = time.time()
+    progress.begin(run, last_iter)
+    # Unbuffered, so each log line (and the progress) arrives when written.
+    env = dict(os.environ if env is None else env, PYTHONUNBUFFERED='1')
+    with open(log_path, 'a') as log:
+        log.write('$ ' + ' '.join(command) + '\n')
+        log.flush()
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, bufsize=1)
+        for line in process.stdout:
+            log.write(line)
+            if verbose:
+                sys.stdout.write(line)
+            match = ITER_LINE.search(line)
+            if match:
+                iteration = int(match.group(1))
+                progress.update(run, iteration, last_iter)
+                last_iter = iteration
+            metric = METRIC_LINE.search(line)
+            if metric:
+                progress.write(f'    {run.label}: validation '
+                               f'{metric.group(1)}')
+        code = process.wait()
+    progress.finish(run)
+    seconds = time.time() - start
+    if code != 0:
+        with open(log_path) as f:
+            tail = ''.join(f.readlines()[-25:])
+        raise StudyError(f'{run.name} failed (exit {code}); its log is '
+                         f'{log_path}; last lines:\n{tail}')
+    with open(osp.join(run.work_dir, DONE_FILE), 'w') as f:
+        json.dump(dict(seconds=round(seconds, 1), config=run.config), f)
+    return seconds
