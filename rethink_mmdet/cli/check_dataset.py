@@ -30,8 +30,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     problems = check_config_datasets(cfg, args.splits)
-    # The same file appears in several splits (val = test): once is enough.
-    problems = list({str(p): p for p in problems}.values())
     errors = [p for p in problems if p.severity == 'error']
     for problem in problems:
         print(f'{problem.severity}: {problem}')

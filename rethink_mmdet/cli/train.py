@@ -69,12 +69,14 @@ def configure(args: argparse.Namespace):
         cfg.resume = True
         # mmengine would take last_checkpoint blindly, and start from
         # iteration 0 when it is damaged; this skips damaged checkpoints.
+        # The chosen checkpoint has passed the same check already.
         cfg.load_from = (choose_resume_checkpoint(cfg.work_dir)
                          if osp.isdir(cfg.work_dir) else None)
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
-    _check_local_checkpoint(cfg.get('load_from'))
+    else:
+        if args.resume is not None:
+            cfg.resume = True
+            cfg.load_from = args.resume
+        _check_local_checkpoint(cfg.get('load_from'))
     return cfg
 
 

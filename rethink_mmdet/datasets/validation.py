@@ -215,7 +215,7 @@ def check_config_datasets(cfg, splits: Sequence[str] = (
         'train_dataloader', 'val_dataloader')) -> List[DataProblem]:
     """Every problem of the datasets the config's ``splits`` use, and of
     heads whose ``num_classes`` differ from the datasets' classes."""
-    problems, checked_heads = [], False
+    problems, checked_heads, checked = [], False, set()
     for split in splits:
         loader = cfg.get(split)
         if not loader or 'dataset' not in loader:
@@ -223,6 +223,10 @@ def check_config_datasets(cfg, splits: Sequence[str] = (
         for dataset in _iter_annotated_datasets(loader['dataset']):
             ann_file, img_dir = _resolved_paths(dataset)
             classes = _config_classes(dataset)
+            # The same split often serves several loaders (val = test).
+            if (ann_file, img_dir, classes) in checked:
+                continue
+            checked.add((ann_file, img_dir, classes))
             if _coco_like(dataset.get('type', '')):
                 problems += check_coco_dataset(ann_file, img_dir, classes)
             else:

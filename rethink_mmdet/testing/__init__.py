@@ -1,6 +1,7 @@
 """Helpers for tests: find *our* configs and point the toy config at small
 generated data (mmdet's own ``get_detector_cfg`` only finds configs inside
 an mmdetection checkout)."""
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -144,6 +145,18 @@ def synthetic_data_overrides(config: str, data_root: str,
                 overrides[f'{evaluator}.{index}.sigmas'] = [
                     kp.SYNTHETIC_SIGMA] * len(kp.KEYPOINT_NAMES)
     return overrides
+
+
+def tool_env(first_on_path: Optional[str] = None) -> Dict[str, str]:
+    """This process's environment for a tool subprocess: the launch scripts
+    use this Python, pick a free port, and import from ``first_on_path``
+    first when given (a test's own modules)."""
+    env = dict(os.environ, PYTHON=sys.executable)
+    env.pop('PORT', None)
+    if first_on_path is not None:
+        env['PYTHONPATH'] = (f'{first_on_path}{os.pathsep}'
+                             + os.environ.get('PYTHONPATH', ''))
+    return env
 
 
 def run_tool(command: List[str], returncode: Optional[int] = 0,

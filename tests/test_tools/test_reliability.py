@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from rethink_mmdet.testing import (REPO_ROOT, TOY_CONFIG, as_cli_options,
-                                   run_tool, toy_overrides, toy_train_command)
+                                   run_tool, tool_env, toy_overrides,
+                                   toy_train_command)
 
 pytestmark = pytest.mark.slow
 
@@ -128,8 +129,7 @@ def _with_injected_code(tmp_path, source):
     folder = tmp_path / 'inject'
     folder.mkdir()
     (folder / 'sitecustomize.py').write_text(source)
-    return dict(os.environ, PYTHONPATH=f'{folder}{os.pathsep}'
-                + os.environ.get('PYTHONPATH', ''))
+    return tool_env(first_on_path=str(folder))
 
 
 KILL_WHILE_SAVING = '''
@@ -221,10 +221,7 @@ class FailOnRank1Hook(Hook):
 def test_a_failing_rank_stops_the_whole_job_and_keeps_the_checkpoint(
         tmp_path, tiny_coco):
     (tmp_path / 'fault_hook.py').write_text(FAILING_RANK)
-    env = dict(os.environ, PYTHON=sys.executable,
-               PYTHONPATH=f'{tmp_path}{os.pathsep}'
-               + os.environ.get('PYTHONPATH', ''))
-    env.pop('PORT', None)
+    env = tool_env(first_on_path=str(tmp_path))
     work_dir = tmp_path / 'dist'
     overrides = {**toy_overrides(tiny_coco, max_iters=4, interval=2,
                                  batch_size=1),

@@ -11,8 +11,8 @@ import torch
 
 from rethink_mmdet.testing import (REPO_ROOT, TOY_CONFIG, as_cli_options,
                                    config_path, run_tool, short_run_overrides,
-                                   synthetic_data_overrides, toy_overrides,
-                                   toy_train_command)
+                                   synthetic_data_overrides, tool_env,
+                                   toy_overrides, toy_train_command)
 
 pytestmark = pytest.mark.slow
 
@@ -70,8 +70,7 @@ def test_resume_continues_iterations_and_lr(tmp_path, tiny_coco):
 
 def _dist_train(config, work_dir, overrides):
     """tools/dist_train.sh CONFIG 2; returns rank 0's log text."""
-    env = dict(os.environ, PYTHON=sys.executable)
-    env.pop('PORT', None)
+    env = tool_env()
     command = ['bash', 'tools/dist_train.sh', config, '2',
                '--work-dir', str(work_dir), *as_cli_options(overrides)]
     result = subprocess.run(command, cwd=REPO_ROOT, env=env,
