@@ -17,6 +17,7 @@ study: setup
 	$(PYTHON) tools/study.py
 
 test: setup
+	$(VENV)/bin/lint-imports
 	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) --durations=10 tests
 
 clean:

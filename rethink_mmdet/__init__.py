@@ -8,7 +8,7 @@ Importing the package applies the stack's compatibility patches
 from . import compat
 from .version import __version__
 
-compat.apply()
+compat.apply_patches()
 
 # After the patches:
 from . import datasets, engine, evaluation, models  # noqa: E402

@@ -1,9 +1,20 @@
-"""Every workaround this package needs for its pinned stack, in one place.
+"""Every change this package makes to its libraries' behaviour, in one place.
 
-Each patch says why it exists and when it can go. :func:`apply` is idempotent
-and runs when ``rethink_mmdet`` is imported, which our tools do before they read
-a config (``mmdet::`` bases are resolved while the file is parsed, before the
-config's own ``custom_imports`` run).
+:func:`apply_patches` applies them all, once, when ``rethink_mmdet`` is
+imported, which our tools do before they read a config (``mmdet::`` bases
+are resolved while the file is parsed, before the config's own
+``custom_imports`` run). Each patch says why it exists and when it can go:
+
+* mmengine's ``is_installed``/``get_installed_path`` without
+  ``pkg_resources`` (:func:`_patch_package_utils`);
+* mmengine's local checkpoint loader (:func:`_patch_checkpoint_loading`);
+* mmengine's local file backend writes atomically
+  (:func:`_patch_local_file_backend`);
+* mmengine's distributed init on CPU-only machines
+  (:func:`_patch_cpu_distributed_init`).
+
+:func:`adapt_cfg_to_device` is the one change made to a config rather than
+a library (CPU-only distributed jobs), applied by the runner.
 """
 import importlib.metadata
 import importlib.util
@@ -89,6 +100,17 @@ def _patch_checkpoint_loading() -> None:
         load_local_checkpoint)
 
 
+def _patch_local_file_backend() -> None:
+    # mmengine writes checkpoints and last_checkpoint in place, so a kill
+    # during a write leaves a partial file (engine/checkpointing.py). Keep:
+    # mmengine has no atomic-write option.
+    from mmengine.fileio.backends import register_backend, registry_utils
+
+    from rethink_mmdet.engine.checkpointing import AtomicLocalBackend
+    ORIGINALS['local_backend'] = registry_utils.backends['local']
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+
+
 def _init_dist_pytorch_cpu_aware(backend, init_backend='torch', **kwargs):
     """mmengine's ``_init_dist_pytorch`` that also starts CPU-only jobs.
 
@@ -136,12 +158,13 @@ def adapt_cfg_to_device(cfg) -> None:
             find_unused_parameters=cfg.get('find_unused_parameters', False))
 
 
-def apply() -> None:
-    """Applies every patch once."""
+def apply_patches() -> None:
+    """Applies every patch once (the list is in the module's docstring)."""
     global _applied
     if _applied:
         return
     _patch_package_utils()
     _patch_checkpoint_loading()
+    _patch_local_file_backend()
     _patch_cpu_distributed_init()
     _applied = True

@@ -1,7 +1,7 @@
 """Every config under configs/ against the row its name claims.
 
 Expectations come from the file name (MMDetection's naming rule) and
-RECIPE.md, never from the config itself: the schedule length from `Nx`, the
+docs/recipe.md, never from the config itself: the schedule length from `Nx`, the
 init from `-scratch`/`-pretrained`, the norm from `gn-all`/`syncbn-all`.
 """
 import glob
@@ -31,7 +31,7 @@ ALL_CONFIGS = sorted(
 CLASSIFIER_CONFIGS = [c for c in ALL_CONFIGS
                       if osp.basename(c).startswith('classifier_')]
 CONFIGS = [c for c in ALL_CONFIGS if c not in CLASSIFIER_CONFIGS]
-ITERS_PER_X = 90000  # RECIPE.md: 1x = 90k iterations at batch 16
+ITERS_PER_X = 90000  # docs/recipe.md: 1x = 90k iterations at batch 16
 NORM_TYPES = (nn.GroupNorm, _BatchNorm, nn.LayerNorm)
 # Backbones with a width that 32 groups do not divide (RegNetX-3.2GF: 432).
 GN_GROUPS = {'regnetx-3.2GF': 16}
@@ -126,7 +126,7 @@ def test_norm_layers(row):
             assert norms and all(isinstance(m, nn.GroupNorm)
                                  for m in norms), f'{relative}: {name}'
             groups = {m.num_groups for m in norms}
-            # RECIPE.md: GN uses 32 groups; the toy has too few channels.
+            # docs/recipe.md: GN uses 32 groups; the toy has too few channels.
             expected = 8 if claim['toy_iters'] else GN_GROUPS.get(
                 claim['arch'], 32)
             assert groups == {expected}, name
@@ -169,11 +169,11 @@ def test_schedule(row):
         return
     assert warmup.start_factor == 1e-3
     if claim['kilo_iters']:
-        # Schedules RECIPE.md does not give (less data, VOC): the length
+        # Schedules docs/recipe.md does not give (less data, VOC): the length
         # the name states.
         assert max_iters == claim['kilo_iters'] * 1000, relative
         # Too short for the last-60k/20k rule: 1x's shape (60k and 80k of
-        # 90k, RECIPE.md), scaled to the length.
+        # 90k, docs/recipe.md), scaled to the length.
         assert rule_drop_points(rule, max_iters) == [
             round(max_iters * 2 / 3), round(max_iters * 8 / 9)], relative
         return

@@ -85,10 +85,10 @@ else
         --no-build-isolation "mmcv==$MMCV_VERSION"
 fi
 
-step "mmdet 3.3.0, pycocotools, faster-coco-eval and test tools"
+step "mmdet 3.3.0, pycocotools, faster-coco-eval and test tools (pytest, import-linter, ruff)"
 # faster-coco-eval backs FasterCocoMetric, our configs' COCO metric.
 pip_install "mmdet==3.3.0" pycocotools "faster-coco-eval==1.8.0" \
-    "pytest>=7" "pytest-xdist>=3"
+    "pytest>=7" "pytest-xdist>=3" "import-linter>=2.1" "ruff>=0.6"
 
 step "rethink_mmdet (editable)"
 pip_install --no-build-isolation --no-deps -e .

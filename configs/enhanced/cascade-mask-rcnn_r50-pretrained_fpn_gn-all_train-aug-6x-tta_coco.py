@@ -1,4 +1,4 @@
-# Enhanced baselines (RECIPE.md): + test-time multi-scale and flip augmentation
+# Enhanced baselines (docs/recipe.md): + test-time multi-scale and flip augmentation
 # on the R50-FPN GN Cascade Mask R-CNN with train aug, ImageNet pre-trained
 # (stem and stage 1 frozen) (6x). Trains exactly as
 # cascade-mask-rcnn_r50-pretrained_fpn_gn-all_train-aug-6x_coco.py; evaluate

@@ -1,4 +1,4 @@
-# Enhanced baselines (RECIPE.md): Cascade Mask R-CNN R50-FPN GN + train aug
+# Enhanced baselines (docs/recipe.md): Cascade Mask R-CNN R50-FPN GN + train aug
 # (short side in [640, 800]), ImageNet pre-trained (stem and stage 1 frozen).
 # 6x = 6 x 90k = 540k iterations at batch 16 (8 GPUs x 2 images); LR /10 at
 # 480k and 520k (the last 60k and 20k).

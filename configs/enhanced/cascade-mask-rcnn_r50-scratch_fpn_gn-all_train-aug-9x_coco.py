@@ -1,4 +1,4 @@
-# Enhanced baselines (RECIPE.md): Cascade Mask R-CNN R50-FPN GN + train aug
+# Enhanced baselines (docs/recipe.md): Cascade Mask R-CNN R50-FPN GN + train aug
 # (short side in [640, 800]), random init. 9x = 9 x 90k = 810k iterations at
 # batch 16 (8 GPUs x 2 images); LR /10 at 750k and 790k (the last 60k and 20k).
 _base_ = [

@@ -1,11 +1,11 @@
-# Less data (He et al. 2019; RECIPE.md claim 4), 1k images, scratch:
+# Less data (He et al. 2019; docs/recipe.md claim 4), 1k images, scratch:
 # R50-FPN GN Mask R-CNN from random init on a random 1k-image subset of
 # COCO train2017, evaluated on all of val2017. Subset (seed 0; same-seed
 # subsets are nested, 1k in 10k in 35k):
 #   python tools/dataset_converters/coco_subset.py \
 #       data/coco/annotations/instances_train2017.json 1000 --seed 0 \
 #       --out data/coco/annotations/instances_train2017_1k.json
-# Schedule, our choice (RECIPE.md gives none for the subsets): pre-trained
+# Schedule, our choice (docs/recipe.md gives none for the subsets): pre-trained
 # ~40 epochs of the subset, at least 9k iterations; scratch 3x that (full
 # COCO: pre-trained best at 2-3x, scratch catches up at 5-6x). Passes over
 # the same images, not iterations, drive overfitting: fewer images, fewer

@@ -1,5 +1,5 @@
 # Paper: "Rethinking ImageNet Pre-training", training without BN/GN
-# (RECIPE.md, "No normalization"): Faster R-CNN VGG-16, no norm layer,
+# (docs/recipe.md, "No normalization"): Faster R-CNN VGG-16, no norm layer,
 # ImageNet pre-trained: the baseline the 11x scratch row is compared with.
 # Init: conv1_1-conv5_3 and fc6/fc7 from ImageNet VGG-16 (torchvision's,
 # via imagenet://vgg16: $RETHINK_IMAGENET_DIR/vgg16.pth if set, else

@@ -1,5 +1,5 @@
 # The toy Mask R-CNN fine-tuned from a pre-trained backbone instead of random
-# init, as the paper's pre-trained rows (RECIPE.md): the backbone is loaded by
+# init, as the paper's pre-trained rows (docs/recipe.md): the backbone is loaded by
 # the `imagenet` init policy, stem and stage 1 frozen (as the model base's
 # `imagenet_backbone`); neck and heads keep the scratch (MSRA) init.
 # The checkpoint is the toy study's stand-in for ImageNet (tools/study.py

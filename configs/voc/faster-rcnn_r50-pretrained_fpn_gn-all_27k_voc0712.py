@@ -1,8 +1,8 @@
-# PASCAL VOC (He et al. 2019, less data; RECIPE.md claim 4), pre-trained:
+# PASCAL VOC (He et al. 2019, less data; docs/recipe.md claim 4), pre-trained:
 # R50-FPN GN Faster R-CNN fine-tuned from ImageNet (stem and stage 1 frozen),
 # trained on VOC2007 trainval + VOC2012 train (10728 images), evaluated on
 # VOC2012 val by VOCMetric mAP@0.5, area AP (voc0712-train_voc12-val.py).
-# Schedule, our choice (RECIPE.md gives none for VOC): the rule of the COCO
+# Schedule, our choice (docs/recipe.md gives none for VOC): the rule of the COCO
 # less-data rows (configs/less-data/: pre-trained ~40 epochs, scratch 3x the
 # pre-trained iterations). 10.7k images is the size of the 10k COCO subset,
 # so the same lengths:

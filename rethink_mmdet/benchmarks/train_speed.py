@@ -3,7 +3,7 @@
 
 Each config is built as ``tools/train.py`` builds it (mmengine's Runner:
 model, data loader, optimizer wrapper, weight init), pointed at the
-synthetic COCO data (:func:`rethink_mmdet.testing.synthetic_data_overrides`)
+synthetic COCO data (:func:`rethink_mmdet.runner.synthetic_data.synthetic_data_overrides`)
 so no COCO is needed. One step is ``model.train_step``: data preprocessing
 (device copy, normalization, padding), forward, backward and the optimizer
 update, as the train loop runs it, without hooks.
@@ -31,7 +31,7 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 
-from rethink_mmdet.cli.common import UsageError, build_runner, load_config
+from rethink_mmdet.runner import UsageError, build_runner, load_config
 
 
 def resolve_config(path: str) -> str:
@@ -92,7 +92,8 @@ class StepBench:
     def __init__(self, config: str, data_root: str,
                  input_size: Optional[Sequence[int]], batch_size: int,
                  amp: bool, work_dir: str, cfg_options: Optional[dict] = None):
-        from rethink_mmdet.testing import synthetic_data_overrides
+        from rethink_mmdet.runner.synthetic_data import \
+            synthetic_data_overrides
         path = resolve_config(config)
         cfg = load_config(path)
         overrides = synthetic_data_overrides(

@@ -5,7 +5,7 @@ import logging
 import os
 from typing import Optional, Sequence
 
-from rethink_mmdet.cli.common import UsageError
+from rethink_mmdet.runner import UsageError
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -2,7 +2,7 @@
 import argparse
 from typing import Optional, Sequence
 
-from rethink_mmdet.cli.common import UsageError
+from rethink_mmdet.runner import UsageError
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

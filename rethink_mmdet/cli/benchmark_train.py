@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 
 from mmengine.config import DictAction
 
-from rethink_mmdet.cli.common import UsageError
+from rethink_mmdet.runner import UsageError
 
 STOCK = 'mmdet::scratch/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py'
 

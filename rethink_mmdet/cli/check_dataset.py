@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 
 from rethink_mmdet.datasets.validation import check_config_datasets
 
-from .common import load_config
+from rethink_mmdet.runner import load_config
 
 SPLITS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 

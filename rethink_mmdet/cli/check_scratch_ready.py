@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 from mmengine.config import DictAction
 
-from .common import UsageError, load_config
+from rethink_mmdet.runner import UsageError, load_config
 
 if TYPE_CHECKING:
     from rethink_mmdet.analysis.scratch_readiness import ScratchReadiness

@@ -1,17 +1,13 @@
-"""What ``tools/train.py`` and ``tools/test.py`` share."""
+"""Argument parsing and exit codes every tool shares."""
 import argparse
 import os
-import os.path as osp
 import sys
 import traceback
 from typing import Optional, Sequence
 
-from mmengine.config import Config, DictAction
-from mmengine.utils import import_modules_from_strings
+from mmengine.config import DictAction
 
-
-class UsageError(Exception):
-    """Bad input from the user: reported in one line, without a traceback."""
+from rethink_mmdet.runner import UsageError
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -39,55 +35,6 @@ def parse_with_common_args(parser: argparse.ArgumentParser,
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
-
-
-def config_from_args(args: argparse.Namespace) -> Config:
-    """The config with ``--cfg-options``, ``--launcher`` and ``--work-dir``
-    applied (what train.py and test.py share)."""
-    cfg = load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
-    resolve_work_dir(cfg, args.work_dir, args.config)
-    return cfg
-
-
-def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Reads a config with this package's modules and patches loaded."""
-    import rethink_mmdet  # noqa: F401  (patches + registry, before parsing)
-    if not osp.isfile(path):
-        raise UsageError(f'config file not found: {path}')
-    try:
-        cfg = Config.fromfile(path)
-    except (SyntaxError, FileNotFoundError, KeyError, ImportError) as e:
-        raise UsageError(f'cannot read config {path}: '
-                         f'{type(e).__name__}: {e}') from e
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-        # mmengine imports custom_imports while parsing the file, so ones
-        # given as --cfg-options would be ignored.
-        if 'custom_imports' in cfg:
-            import_modules_from_strings(**cfg.custom_imports)
-    return cfg
-
-
-def resolve_work_dir(cfg: Config, work_dir: Optional[str],
-                     config_path: str) -> None:
-    """Command line first, then the config, then work_dirs/CONFIG_STEM."""
-    if work_dir is not None:
-        cfg.work_dir = work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(config_path))[0])
-
-
-def build_runner(cfg: Config):
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
-    from rethink_mmdet import compat
-    compat.adapt_cfg_to_device(cfg)
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
 
 
 def run_main(main, argv: Optional[Sequence[str]] = None) -> int:

@@ -9,8 +9,7 @@ from rethink_mmdet.analysis import read_work_dir
 from rethink_mmdet.analysis.model_zoo import HEADER, compare
 from rethink_mmdet.analysis.paper_table import (final_metrics, format_table,
                                                 reference_numbers)
-
-CONFIGS_DIR = osp.join(osp.dirname(__file__), '..', '..', 'configs')
+from rethink_mmdet.runner.configs import configs_root
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -29,7 +28,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> str:
     args = parse_args(argv)
     configs = args.configs or sorted(
-        p for p in glob.glob(osp.join(CONFIGS_DIR, '*', '*.py'))
+        p for p in glob.glob(osp.join(configs_root(), '*', '*.py'))
         if '_base_' not in p)
     names = [osp.splitext(osp.basename(c))[0] for c in configs]
     measured = {}
@@ -38,7 +37,7 @@ def main(argv: Optional[Sequence[str]] = None) -> str:
         last = final_metrics(run)
         measured[run.name] = dict(box=last.get('coco/bbox_mAP'),
                                   mask=last.get('coco/segm_mAP'))
-    references = reference_numbers(osp.join(CONFIGS_DIR, 'metafile.yml'))
+    references = reference_numbers(osp.join(configs_root(), 'metafile.yml'))
     rows = compare(names, references, measured)
     table = format_table(rows, markdown=args.format == 'md', header=HEADER)
     print(table)

@@ -5,6 +5,7 @@ from typing import Optional, Sequence
 
 from rethink_mmdet.analysis import read_work_dir
 from rethink_mmdet.analysis.paper_table import build_rows, format_table
+from rethink_mmdet.runner.configs import configs_root
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -14,8 +15,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('work_dirs', nargs='+', metavar='WORK_DIR')
     parser.add_argument('--format', choices=['text', 'md'], default='text')
     parser.add_argument(
-        '--metafile', default=osp.join(osp.dirname(__file__), '..', '..',
-                                       'configs', 'metafile.yml'),
+        '--metafile', default=osp.join(configs_root(), 'metafile.yml'),
         help='reference numbers (default: configs/metafile.yml)')
     return parser.parse_args(argv)
 

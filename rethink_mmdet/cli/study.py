@@ -1,28 +1,13 @@
-"""``make study``: the paper's main experiment at toy scale, end to end.
-
-1. generate the synthetic COCO data (and the less-data subset);
-2. pre-train the toy backbone on a generated classification task (the
-   stand-in for ImageNet) and save it as an ImageNet-style checkpoint;
-3. train the toy Mask R-CNN from scratch and from that backbone at several
-   schedule lengths (and both on a small subset), validating as they train;
-4. draw the curves, build the Table-1-style table and write report.md.
-
-Safe to re-run: finished runs are skipped, an interrupted run resumes from
-its last checkpoint, and the figure, table and report are rebuilt.
-"""
+"""``make study``: the paper's main experiment at toy scale, end to end
+(:func:`rethink_mmdet.study.run.run_study`)."""
 import argparse
-import datetime
-import json
-import os
-import os.path as osp
-import time
 from typing import Dict, Optional, Sequence
 
-from .common import UsageError
+from rethink_mmdet.study.plan import SCALES
+from rethink_mmdet.study.run import run_study
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    from rethink_mmdet.study.plan import SCALES
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--scale', choices=sorted(SCALES), default='full',
                         help="'full' (make study, ~30 min on 2 cores) or "
@@ -38,132 +23,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _prepare_data(scale, out: str, less_data: bool) -> Dict[str, str]:
-    from rethink_mmdet.datasets import make_coco_subset
-    from rethink_mmdet.datasets.synthetic_coco import generate_if_needed
-    root = (osp.join(out, scale.data_root) if scale.data_in_out else
-            scale.data_root)
-    ann_files = generate_if_needed(root, scale.num_train, scale.num_val)
-    data = dict(root=root)
-    if less_data and scale.less_data:
-        subset = osp.abspath(osp.join(
-            root, 'annotations', f'instances_train-{scale.less_data}.json'))
-        if not osp.isfile(subset):
-            make_coco_subset(ann_files['train'], scale.less_data, 0, subset)
-        data['subset'] = subset
-    return data
-
-
-def _load_timings(path: str) -> dict:
-    if osp.isfile(path):
-        with open(path) as f:
-            return json.load(f)
-    return dict(runs={}, phases={})
-
-
-def _save_json(path: str, value) -> None:
-    with open(path, 'w') as f:
-        json.dump(value, f, indent=1)
-
-
-def _analyse(runs, out: str, timings: dict, header) -> Dict[str, str]:
-    """The curves, the Table 1 layout and the report, from the logs."""
-    from rethink_mmdet.analysis import read_work_dir
-    from rethink_mmdet.analysis.curves import plot_curves
-    from rethink_mmdet.analysis.paper_table import (HEADER, build_rows,
-                                                    format_table)
-    from rethink_mmdet.datasets.synthetic_shapes import CLASSES
-    from rethink_mmdet.study.report import write_report
-
-    detection = [run for run in runs if run.kind == 'detection']
-    logs = [read_work_dir(run.work_dir) for run in detection]
-    figure = osp.join(out, 'curves.png')
-    _, csv_path = plot_curves(logs, ['bbox_mAP', 'segm_mAP'], figure,
-                              legends=[run.label for run in detection])
-    # No reference numbers exist for the toy: the metafile columns go.
-    rows = [row[:-2] for row in build_rows(logs)]
-    table = format_table(rows, markdown=True, header=HEADER[:-2])
-    table_path = osp.join(out, 'table.md')
-    with open(table_path, 'w') as f:
-        f.write(table + '\n')
-    report_path = osp.join(out, 'report.md')
-    write_report(report_path, list(zip(detection, logs)),
-                 read_work_dir(runs[0].work_dir), 100 / len(CLASSES), table,
-                 timings['runs'], header)
-    return dict(figure=figure, csv=csv_path, table=table_path,
-                report=report_path)
-
-
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, str]:
-    from rethink_mmdet.models.classifier import export_backbone
-    from rethink_mmdet.study.execute import (Progress, _format_seconds,
-                                             is_done, train)
-    from rethink_mmdet.study.plan import BACKBONE_NAME, SCALES, plan_runs
-
     args = parse_args(argv)
-    scale = SCALES[args.scale]
-    out = osp.abspath(args.out)
-    if osp.exists(out) and not osp.isdir(out):
-        raise UsageError(f'--out {args.out} exists and is not a folder')
-    os.makedirs(out, exist_ok=True)
-    timings_path = osp.join(out, 'timings.json')
-    timings = _load_timings(timings_path)
-    start = time.time()
-
-    print('== 1/4 data', flush=True)
-    data = _prepare_data(scale, out, not args.no_less_data)
-    timings['phases']['data'] = round(time.time() - start, 1)
-    runs = plan_runs(scale, out, osp.abspath(data['root']), args.seed,
-                     less_data=not args.no_less_data,
-                     subset_ann=data.get('subset'))
-    todo = [run for run in runs if not is_done(run)]
-    progress = Progress(todo, scale.prior_seconds)
-    print(f'{len(runs)} runs, {len(runs) - len(todo)} already done; about '
-          f'{_format_seconds(progress.eta())} of training left (estimate)',
-          flush=True)
-    backbone_dir = osp.join(out, 'pretrain')
-    env = dict(os.environ, RETHINK_IMAGENET_DIR=backbone_dir)
-    backbone = osp.join(backbone_dir, BACKBONE_NAME + '.pth')
-    for index, run in enumerate(runs, 1):
-        step = ('2/4 pre-training' if run.kind == 'pretrain' else
-                f'3/4 detection {index - 1}/{len(runs) - 1}')
-        print(f'== {step}: {run.label} ({run.max_iters} iterations)',
-              flush=True)
-        if is_done(run):
-            print(f'already trained: {run.work_dir}', flush=True)
-        else:
-            seconds = train(run, progress, env=env, verbose=args.verbose)
-            timings['runs'][run.name] = round(
-                timings['runs'].get(run.name, 0) + seconds, 1)
-            _save_json(timings_path, timings)
-            print(f'{run.label} took {_format_seconds(seconds)}', flush=True)
-        if run.kind == 'pretrain' and not osp.isfile(backbone):
-            count = export_backbone(
-                osp.join(run.work_dir, f'iter_{run.max_iters}.pth'),
-                backbone)
-            print(f'backbone ({count} tensors) saved as {backbone}',
-                  flush=True)
-
-    print('== 4/4 curves, table and report', flush=True)
-    analysis_start = time.time()
-    pretrain_s = timings['runs'].get(runs[0].name, 0)
-    detection_s = sum(timings['runs'].get(r.name, 0) for r in runs[1:])
-    header = [
-        f'Scale `{args.scale}`, seed {args.seed}, '
-        f'{scale.num_train} training / {scale.num_val} validation images, '
-        f'measured on {os.cpu_count()} CPU cores, '
-        f'{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC '
-        f'(`tools/study.py --scale {args.scale}`).',
-        f'Training time (summed over invocations): pre-training '
-        f'{pretrain_s / 60:.1f} min, detection {detection_s / 60:.1f} min; '
-        f'this invocation {(time.time() - start) / 60:.1f} min before '
-        'the analysis.']
-    paths = _analyse(runs, out, timings, header)
-    timings['phases']['analysis'] = round(time.time() - analysis_start, 1)
-    timings['phases']['last_invocation'] = round(time.time() - start, 1)
-    _save_json(timings_path, timings)
-    for name, path in paths.items():
-        print(f'{name:7} {path}')
-    print(f'study took {_format_seconds(time.time() - start)} '
-          f'(this invocation)')
-    return paths
+    return run_study(args.scale, args.out, args.seed,
+                     less_data=not args.no_less_data, verbose=args.verbose)

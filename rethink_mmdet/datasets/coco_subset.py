@@ -1,6 +1,6 @@
 """Random image subsets of a COCO annotation file, for the less-data rows.
 
-He et al. (RECIPE.md, "Less data") train on random subsets of train2017 with
+He et al. (docs/recipe.md, "Less data") train on random subsets of train2017 with
 35k, 10k and 1k images. :func:`make_coco_subset` draws such a subset
 reproducibly: the same file, size and seed always give the same images and a
 byte-identical output, whatever order the input lists its images in, because

@@ -31,44 +31,38 @@ _GENERATOR_VERSION = 1
 Polygon = List[Tuple[float, float]]
 
 
-def _unit_outline(category: str) -> Polygon:
-    """Vertices of a shape inside the unit circle, before scaling."""
-    if category == 'circle':
-        return [(math.cos(a), math.sin(a))
-                for a in np.linspace(0, 2 * math.pi, 32, endpoint=False)]
-    if category == 'square':
-        return [(-0.75, -0.75), (0.75, -0.75), (0.75, 0.75), (-0.75, 0.75)]
-    if category == 'triangle':
-        return [(math.cos(a), math.sin(a))
-                for a in (-math.pi / 2, math.pi / 6, 5 * math.pi / 6)]
-    if category == 'hexagon':
-        return [(math.cos(a), math.sin(a))
-                for a in np.linspace(0, 2 * math.pi, 6, endpoint=False)]
-    if category == 'star':
-        return [((1.0 if i % 2 == 0 else 0.45) * math.cos(a),
-                 (1.0 if i % 2 == 0 else 0.45) * math.sin(a))
-                for i, a in enumerate(
-                    np.linspace(-math.pi / 2, 1.5 * math.pi, 10,
-                                endpoint=False))]
-    if category == 'cross':
-        a, b = 0.3, 0.9
-        return [(-a, -b), (a, -b), (a, -a), (b, -a), (b, a), (a, a), (a, b),
-                (-a, b), (-a, a), (-b, a), (-b, -a), (-a, -a)]
-    if category == 'house':
-        # The keypoint variant's object (synthetic_coco_keypoints.py): apex,
-        # then clockwise on screen (y down): right eave, right base, left
-        # base, left eave. Mirror-symmetric, so left/right swap under flips.
-        return [(0.0, -1.0), (0.8, -0.2), (0.8, 0.9), (-0.8, 0.9),
-                (-0.8, -0.2)]
-    raise ValueError(f'unknown shape category {category!r}; '
-                     f'expected one of {CATEGORIES + ("house", )}')
+def _regular(count: int, start: float = 0.0,
+             radii: Sequence[float] = (1.0, )) -> Polygon:
+    """``count`` vertices around the unit circle from angle ``start``,
+    cycling through ``radii``."""
+    return [(radii[i % len(radii)] * math.cos(a),
+             radii[i % len(radii)] * math.sin(a))
+            for i, a in enumerate(np.linspace(
+                start, start + 2 * math.pi, count, endpoint=False))]
 
 
-def _place_polygon(rng: np.random.Generator, category: str, size: float,
-                   center: Tuple[float, float],
+#: Unit outline (vertices inside the unit circle, before scaling) of each
+#: shape category, in category order.
+SHAPE_OUTLINES: Dict[str, Polygon] = {
+    'circle': _regular(32),
+    'square': [(-0.75, -0.75), (0.75, -0.75), (0.75, 0.75), (-0.75, 0.75)],
+    'triangle': [(math.cos(a), math.sin(a))
+                 for a in (-math.pi / 2, math.pi / 6, 5 * math.pi / 6)],
+    'star': _regular(10, -math.pi / 2, radii=(1.0, 0.45)),
+    'hexagon': _regular(6),
+    'cross': [(-0.3, -0.9), (0.3, -0.9), (0.3, -0.3), (0.9, -0.3),
+              (0.9, 0.3), (0.3, 0.3), (0.3, 0.9), (-0.3, 0.9), (-0.3, 0.3),
+              (-0.9, 0.3), (-0.9, -0.3), (-0.3, -0.3)],
+}
+assert tuple(SHAPE_OUTLINES) == CATEGORIES
+
+
+def _place_polygon(rng: np.random.Generator, category: str, outline: Polygon,
+                   size: float, center: Tuple[float, float],
                    max_angle: Optional[float] = None) -> Polygon:
     """Scale, stretch and rotate a unit outline to ``size`` pixels (any
-    angle, or within +-``max_angle`` radians of upright)."""
+    angle, or within +-``max_angle`` radians of upright; circles are not
+    rotated)."""
     aspect = rng.uniform(0.7, 1.4)
     if category == 'circle':
         angle = 0.0
@@ -78,7 +72,7 @@ def _place_polygon(rng: np.random.Generator, category: str, size: float,
         angle = rng.uniform(-max_angle, max_angle)
     cos_a, sin_a = math.cos(angle), math.sin(angle)
     points = []
-    for x, y in _unit_outline(category):
+    for x, y in outline:
         x, y = x * size / 2 * aspect, y * size / 2 / aspect
         points.append((center[0] + x * cos_a - y * sin_a,
                        center[1] + x * sin_a + y * cos_a))
@@ -163,11 +157,14 @@ def _draw_clutter(rng: np.random.Generator, canvas: Image.Image) -> None:
 
 def _make_image(rng: np.random.Generator, height: int, width: int,
                 min_size: float, max_size: float, max_objects: int,
-                categories: Sequence[str] = CATEGORIES,
+                outlines: Optional[Dict[str, Polygon]] = None,
                 max_angle: Optional[float] = None
                 ) -> Tuple[np.ndarray, List[Dict]]:
-    """Draws one image; returns it (HxWx3 uint8) and its objects, in
-    drawing order (later objects are on top)."""
+    """Draws one image of objects with the given unit ``outlines`` by
+    category (default: :data:`SHAPE_OUTLINES`); returns it (HxWx3 uint8)
+    and its objects, in drawing order (later objects are on top)."""
+    outlines = SHAPE_OUTLINES if outlines is None else outlines
+    categories = list(outlines)
     pixels = _background(rng, height, width)
     canvas = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     _draw_clutter(rng, canvas)
@@ -182,7 +179,8 @@ def _make_image(rng: np.random.Generator, height: int, width: int,
         size = rng.uniform(min_size, max_size)
         center = (rng.uniform(size / 2, width - size / 2),
                   rng.uniform(size / 2, height - size / 2))
-        polygon = _place_polygon(rng, category, size, center, max_angle)
+        polygon = _place_polygon(rng, category, outlines[category], size,
+                                 center, max_angle)
         box = _bbox(polygon)
         inside = (box[0] >= 0 and box[1] >= 0 and box[0] + box[2] <= width
                   and box[1] + box[3] <= height)
@@ -245,8 +243,8 @@ def make_split(out_dir: str, split: str, num_images: int, seed: int,
         coco_categories: The COCO ``categories`` (default: the shapes).
         annotate: Turns an image's drawn objects into its annotations
             (default: one instance annotation per shape).
-        **image_kwargs: Passed to :func:`_make_image` (``categories`` drawn,
-            ``max_angle``).
+        **image_kwargs: Passed to :func:`_make_image` (``outlines`` of the
+            categories drawn, ``max_angle``).
 
     Returns:
         The COCO dictionary (``images``, ``annotations``, ``categories``).
@@ -323,23 +321,21 @@ def make_synthetic_coco(out_dir: str, num_train: int = 2000,
 def generate_if_needed(out_dir: str, num_train: int = 2000,
                        num_val: int = 200, seed: int = 0,
                        force: bool = False,
-                       keypoints: bool = False) -> Dict[str, str]:
-    """:func:`make_synthetic_coco` unless ``out_dir`` already holds it.
+                       make: Callable[..., Dict[str, str]] = None,
+                       prefix: str = 'instances',
+                       stamp_extra: Optional[Dict] = None) -> Dict[str, str]:
+    """``make`` (default :func:`make_synthetic_coco`) unless ``out_dir``
+    already holds its output.
 
-    A ``generator.json`` beside the annotations records the arguments; the
-    dataset is regenerated when they differ or a file is missing. With
-    ``keypoints``, the keypoint variant
-    (:func:`~.synthetic_coco_keypoints.make_synthetic_coco_keypoints`).
+    A ``generator.json`` beside the annotations records the arguments (and
+    ``stamp_extra``, which names a variant); the dataset is regenerated when
+    they differ or a file is missing. ``prefix`` is the variant's annotation
+    file prefix.
     """
     import time
-    from .synthetic_coco_keypoints import (KEYPOINT_ANN_PREFIX,
-                                           make_synthetic_coco_keypoints)
     params = dict(num_train=num_train, num_val=num_val, seed=seed,
-                  version=_GENERATOR_VERSION)
-    if keypoints:  # only then, so existing stamps stay valid
-        params['keypoints'] = True
-    make = make_synthetic_coco_keypoints if keypoints else make_synthetic_coco
-    prefix = KEYPOINT_ANN_PREFIX if keypoints else 'instances'
+                  version=_GENERATOR_VERSION, **(stamp_extra or {}))
+    make = make or make_synthetic_coco
     stamp = osp.join(out_dir, 'annotations', 'generator.json')
     ann_files = {split: osp.join(out_dir, 'annotations',
                                  f'{prefix}_{split}.json')

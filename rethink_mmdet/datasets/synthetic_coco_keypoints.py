@@ -19,12 +19,17 @@ import math
 from typing import Dict, List, Sequence, Tuple
 
 from .coco_keypoints import COCO_KEYPOINT_OFFSET
-from .synthetic_coco import instance_annotation, make_synthetic_coco
+from .synthetic_coco import (generate_if_needed, instance_annotation,
+                             make_synthetic_coco)
 
 KEYPOINT_NAMES = ('apex', 'left_eave', 'right_eave', 'left_base',
                   'right_base')
-#: Index of each keypoint in the house outline (synthetic_coco._unit_outline:
-#: apex, right eave, right base, left base, left eave).
+#: The house's unit outline: apex, then clockwise on screen (y down): right
+#: eave, right base, left base, left eave. Mirror-symmetric, so left/right
+#: swap under flips.
+HOUSE_OUTLINE = [(0.0, -1.0), (0.8, -0.2), (0.8, 0.9), (-0.8, 0.9),
+                 (-0.8, -0.2)]
+#: Index of each keypoint of :data:`KEYPOINT_NAMES` in :data:`HOUSE_OUTLINE`.
 _VERTEX_OF_KEYPOINT = (0, 4, 1, 3, 2)
 SKELETON = [[1, 2], [1, 3], [2, 4], [3, 5], [4, 5]]
 MAX_ANGLE = math.pi / 4
@@ -91,8 +96,19 @@ def make_synthetic_coco_keypoints(out_dir: str, num_train: int = 2000,
         The annotation file of each split, by split name.
     """
     kwargs = dict(object_size=(20.0, 64.0), max_objects=4,
-                  categories=('house', ), max_angle=MAX_ANGLE,
+                  outlines={'house': HOUSE_OUTLINE}, max_angle=MAX_ANGLE,
                   coco_categories=[CATEGORY], annotate=_keypoint_annotations)
     kwargs.update(split_kwargs)
     return make_synthetic_coco(out_dir, num_train, num_val, seed,
                                ann_prefix=KEYPOINT_ANN_PREFIX, **kwargs)
+
+
+def generate_keypoints_if_needed(out_dir: str, num_train: int = 2000,
+                                 num_val: int = 200, seed: int = 0,
+                                 force: bool = False) -> Dict[str, str]:
+    """:func:`make_synthetic_coco_keypoints` unless ``out_dir`` already
+    holds it (see :func:`.synthetic_coco.generate_if_needed`)."""
+    return generate_if_needed(
+        out_dir, num_train, num_val, seed, force,
+        make=make_synthetic_coco_keypoints, prefix=KEYPOINT_ANN_PREFIX,
+        stamp_extra=dict(keypoints=True))

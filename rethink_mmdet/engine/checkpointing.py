@@ -20,7 +20,7 @@ import zipfile
 from typing import List, Optional, Union
 
 import torch
-from mmengine.fileio.backends import LocalBackend, register_backend
+from mmengine.fileio.backends import LocalBackend
 from mmengine.logging import print_log
 
 # Temporary files are hidden, so mmengine's checkpoint globs skip them.
@@ -60,10 +60,10 @@ def write_atomically(data: Union[bytes, str], path: str) -> None:
         raise
 
 
-@register_backend('local', prefixes='', force=True)
 class AtomicLocalBackend(LocalBackend):
     """mmengine's local file backend with atomic ``put`` and ``put_text``
-    (checkpoints, ``last_checkpoint``, dumped configs)."""
+    (checkpoints, ``last_checkpoint``, dumped configs); registered as the
+    ``local`` backend by :mod:`rethink_mmdet.compat`."""
 
     def put(self, obj: bytes, filepath) -> None:
         write_atomically(obj, str(filepath))

@@ -1,6 +1,6 @@
 """Keeping the paper's schedule in images seen when the batch is not 16.
 
-The paper's schedules are stated at batch 16 (RECIPE.md). On another total
+The paper's schedules are stated at batch 16 (docs/recipe.md). On another total
 batch B, detectron2's rule keeps the images seen: iterations, warmup and LR
 drop points scale by 16 / B and the LR by B / 16 (its 9x at batch 64:
 202.5k iterations, drops at 187.5k and 197.5k, lr 0.08). mmengine's

@@ -1,12 +1,12 @@
 """The paper's learning-rate rule, written once.
 
-He et al. (RECIPE.md) divide the LR by 10 at the last 60k and the last 20k
+He et al. (docs/recipe.md) divide the LR by 10 at the last 60k and the last 20k
 iterations of every schedule longer than 1x, whatever its length (2x = 180k
 with drops at 120k and 160k, 6x = 540k with drops at 480k and 520k). A
 schedule config therefore states only its length; the drop points follow
 from the end of the training loop, which mmengine passes as ``end``.
 """
-from typing import Sequence
+from typing import Sequence, Tuple
 
 from mmengine.optim.scheduler import MultiStepLR
 from mmengine.registry import PARAM_SCHEDULERS
@@ -37,6 +37,35 @@ def drop_points(end: int, before_end: Sequence[int],
     return points
 
 
+def paper_drops_before_end(times: int, iters_1x: int) -> Tuple[int, int]:
+    """Distances of the two LR drops from the end of an ``times``-x schedule.
+
+    The paper's rule: a 1x drops at 2/3 and 8/9 of its length (1/3 and 1/9
+    before its end); every longer schedule drops at the last 2/3 and the
+    last 2/9 of a 1x (60k and 20k of 90k), whatever its length.
+
+    Args:
+        times: Schedule length in units of 1x (1 or more).
+        iters_1x: Iterations of a 1x at the schedule's batch.
+    """
+    if times == 1:
+        return round(iters_1x / 3), round(iters_1x / 9)
+    return round(iters_1x * 2 / 3), round(iters_1x * 2 / 9)
+
+
+def distances_before_end(end: int, drops_before_end: Sequence[int] = None,
+                         fractions_before_end: Sequence[float] = None
+                         ) -> Tuple[int, ...]:
+    """The drops' distances from ``end``, given as iterations or as
+    fractions of the schedule's length (exactly one of the two)."""
+    if (drops_before_end is None) == (fractions_before_end is None):
+        raise ValueError('DropBeforeEndLR needs exactly one of '
+                         'drops_before_end and fractions_before_end')
+    if fractions_before_end is not None:
+        return tuple(round(f * end) for f in fractions_before_end)
+    return tuple(drops_before_end)
+
+
 def rule_drop_points(rule: dict, end: int) -> list:
     """Drop iterations of a ``DropBeforeEndLR`` config for a schedule length.
 
@@ -45,10 +74,8 @@ def rule_drop_points(rule: dict, end: int) -> list:
             ``fractions_before_end``).
         end: The schedule's length (``max_iters``).
     """
-    if rule.get('fractions_before_end') is not None:
-        return drop_points(end, [round(f * end)
-                                 for f in rule['fractions_before_end']])
-    return drop_points(end, rule['drops_before_end'])
+    return drop_points(end, distances_before_end(
+        end, rule.get('drops_before_end'), rule.get('fractions_before_end')))
 
 
 @PARAM_SCHEDULERS.register_module()
@@ -82,12 +109,8 @@ class DropBeforeEndLR(MultiStepLR):
         if end is None:
             raise ValueError('DropBeforeEndLR needs `end` (the schedule '
                              'length); the Runner sets it from max_iters')
-        if (drops_before_end is None) == (fractions_before_end is None):
-            raise ValueError('DropBeforeEndLR needs exactly one of '
-                             'drops_before_end and fractions_before_end')
-        if fractions_before_end is not None:
-            drops_before_end = [round(f * end) for f in fractions_before_end]
-        self.drops_before_end = tuple(drops_before_end)
+        self.drops_before_end = distances_before_end(
+            end, drops_before_end, fractions_before_end)
         # MultiStepLR counts steps from `begin`.
         milestones = [p - begin for p in
                       drop_points(end, self.drops_before_end, begin)]

@@ -1,6 +1,6 @@
 """Test-time augmentation of the box predictions of a Mask R-CNN-style model.
 
-The paper's test-time augmentation rows report box AP (RECIPE.md: 50.9 box
+The paper's test-time augmentation rows report box AP (docs/recipe.md: 50.9 box
 AP for the large model). MMDetection 3.3's ``DetTTAModel`` refuses
 predictions that carry masks; ``BoxTTAModel`` drops them from every view
 and merges the boxes exactly as ``DetTTAModel`` does, so the Cascade Mask

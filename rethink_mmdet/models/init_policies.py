@@ -1,6 +1,6 @@
 """The two init policies: ``scratch`` (random init) and ``imagenet``.
 
-The paper (RECIPE.md) initializes every convolution of backbone, neck and
+The paper (docs/recipe.md) initializes every convolution of backbone, neck and
 heads with MSRA / Kaiming normal (``fan_out``, ReLU gain), sets normalization
 layers to the identity (gamma 1, beta 0; no zero-init of a block's last
 gamma) and keeps the usual small-normal init for the last classification and

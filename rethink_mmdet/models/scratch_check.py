@@ -5,7 +5,7 @@ One implementation serves both callers: the build-time guard of
 when its weights are initialized) and ``tools/misc/check_scratch_ready.py``
 (every part of a config's model, before any GPU time is spent).
 
-What RECIPE.md asks of a scratch model, and what breaks it:
+What docs/recipe.md asks of a scratch model, and what breaks it:
 
 - every parameter trains (``frozen_stages=-1``, ``requires_grad=True``);
 - BN/SyncBN statistics are updated: a ``_BatchNorm`` that stays in eval

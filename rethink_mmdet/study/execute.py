@@ -1,7 +1,8 @@
 """Running the study's trainings: skip finished runs, resume interrupted
 ones, and show one progress line with an ETA instead of mmengine's log.
 
-Each run is ``tools/train.py CONFIG --work-dir WORK_DIR`` in a subprocess,
+Each run is ``tools/train.py CONFIG --work-dir WORK_DIR`` in a subprocess
+(run as ``python -m rethink_mmdet.cli.train``),
 as a user would type it; its whole output goes to ``WORK_DIR/train.log``.
 A run is finished when ``WORK_DIR/study_done.json`` exists, which is
 written only after the subprocess exits 0 (its final validation included).
@@ -16,7 +17,7 @@ import sys
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .plan import REPO_ROOT, Run
+from .plan import Run
 
 ITER_LINE = re.compile(r'Iter\(train\) \[\s*(\d+)/(\d+)\]')
 METRIC_LINE = re.compile(r'Iter\(val\).*?((?:coco/bbox_mAP|cls/top1):\s*'
@@ -53,7 +54,7 @@ def resume_argument(run: Run) -> Tuple[List[str], int]:
     return ['--resume', checkpoints[max(earlier)]], max(earlier)
 
 
-def _format_seconds(seconds: float) -> str:
+def format_seconds(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
     return (f'{seconds // 60}m{seconds % 60:02d}s' if seconds >= 60 else
             f'{seconds}s')
@@ -112,8 +113,8 @@ class Progress:
         self._run_start = now
         self.done_iters[kind] += iteration - previous
         self.left[run.name] = run.max_iters - iteration
-        self.write(f'[study {_format_seconds(now - self.start)} elapsed, '
-                   f'~{_format_seconds(self.eta())} left] {run.label}: '
+        self.write(f'[study {format_seconds(now - self.start)} elapsed, '
+                   f'~{format_seconds(self.eta())} left] {run.label}: '
                    f'iteration {iteration}/{run.max_iters}')
 
     def finish(self, run: Run) -> None:
@@ -127,7 +128,8 @@ def train(run: Run, progress: Progress, env: Optional[Dict[str, str]] = None,
     """Trains one run (resuming it if interrupted); returns its seconds."""
     os.makedirs(run.work_dir, exist_ok=True)
     resume, last_iter = resume_argument(run)
-    command = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
+    # tools/train.py's code, also where a wheel install has no tools/.
+    command = [sys.executable, '-m', 'rethink_mmdet.cli.train',
                run.config, '--work-dir', run.work_dir, *resume]
     log_path = osp.join(run.work_dir, 'train.log')
     start = time.time()
@@ -138,7 +140,7 @@ def train(run: Run, progress: Progress, env: Optional[Dict[str, str]] = None,
         log.write('$ ' + ' '.join(command) + '\n')
         log.flush()
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+            command, env=env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, bufsize=1)
         for line in process.stdout:
             log.write(line)

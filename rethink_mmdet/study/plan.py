@@ -8,7 +8,7 @@ subset of the training images.
 
 Each run is an ordinary config under ``OUT/configs/``: a few lines over the
 committed toy configs (same bases as the paper rows), with the schedule
-built by the paper's rule scaled to the toy's "1x" (RECIPE.md):
+built by the paper's rule scaled to the toy's "1x" (docs/recipe.md):
 
 * 1x: LR /10 at 2/3 and 8/9 of the schedule (the standard 1x, 60k and 80k
   of 90k);
@@ -19,8 +19,10 @@ import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOY_DIR = osp.join(REPO_ROOT, 'configs', 'toy')
+from rethink_mmdet.engine.schedulers import paper_drops_before_end
+from rethink_mmdet.runner.configs import configs_root
+
+TOY_DIR = osp.join(configs_root(), 'toy')
 DETECTOR_BASES = {
     'scratch': 'mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-1200i_'
                'synthetic-coco.py',
@@ -141,13 +143,6 @@ class Run:
             f'{label}, {self.train_images} images')
 
 
-def drops_before_end(times: int, iters_1x: int) -> Tuple[int, int]:
-    """Distances of the two LR drops from the end (the paper's rule)."""
-    if times == 1:
-        return round(iters_1x / 3), round(iters_1x / 9)
-    return round(iters_1x * 2 / 3), round(iters_1x * 2 / 9)
-
-
 def _dataset_overrides(scale: Scale, data_root: str,
                        train_ann: Optional[str]) -> Dict[str, dict]:
     root = data_root.rstrip('/') + '/'
@@ -172,7 +167,7 @@ def detection_config(scale: Scale, init: str, times: int, data_root: str,
                      ) -> Tuple[List[str], Dict[str, object]]:
     """Header comment lines and top-level keys of one detection run."""
     max_iters = times * scale.iters_1x
-    drops = drops_before_end(times, scale.iters_1x)
+    drops = paper_drops_before_end(times, scale.iters_1x)
     comment = [
         f'Toy study: {INIT_LABELS[init]} toy Mask R-CNN, {times}x the toy '
         f'1x ({scale.iters_1x} iterations at batch {scale.batch}).',

@@ -2,7 +2,7 @@
 
 Every number comes from the runs' logged validations (``RunLog``); each
 statement is written from the numbers, whichever way they come out. The
-paper's claims are those of RECIPE.md ("Claims the package must let a user
+paper's claims are those of docs/recipe.md ("Claims the package must let a user
 re-test").
 """
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -58,7 +58,7 @@ def runs_table(pairs: Sequence[Tuple[Run, RunLog]],
 
 def claims(pairs: Sequence[Tuple[Run, RunLog]], pretrain: RunLog,
            chance: float) -> List[str]:
-    """One Markdown paragraph per claim of RECIPE.md the study touches."""
+    """One Markdown paragraph per claim of docs/recipe.md the study touches."""
     scratch, pre = _pick(pairs, 'scratch'), _pick(pairs, 'pretrained')
     text = []
     top1 = pretrain.metric('cls/top1')

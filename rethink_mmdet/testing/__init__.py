@@ -1,27 +1,22 @@
-"""Helpers for tests: find *our* configs and point the toy config at small
-generated data (mmdet's own ``get_detector_cfg`` only finds configs inside
-an mmdetection checkout)."""
+"""Helpers for tests only (never imported by the package): short runs of
+our configs on small generated data, and running the tools as a user does.
+(mmdet's own ``get_detector_cfg`` only finds configs inside an mmdetection
+checkout.)"""
 import os
 import os.path as osp
 import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
 
+from rethink_mmdet.runner.configs import config_path
+from rethink_mmdet.runner.synthetic_data import synthetic_data_overrides
+
+#: The checkout the tests run in (the tools are run from here, as a user does).
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOY_CONFIG = osp.join(
-    REPO_ROOT, 'configs', 'toy',
-    'mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-1200i_synthetic-coco.py')
-TOY_KEYPOINT_CONFIG = osp.join(
-    REPO_ROOT, 'configs', 'toy',
-    'keypoint-rcnn_r18-tiny-scratch_fpn_gn-all_toy-400i_synthetic-coco-kp.py')
-
-
-def config_path(relative: str) -> str:
-    """Absolute path of a config under the repository's ``configs/``."""
-    path = osp.join(REPO_ROOT, 'configs', relative)
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'no config {relative} under {REPO_ROOT}/configs')
-    return path
+TOY_CONFIG = config_path(
+    'toy/mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-1200i_synthetic-coco.py')
+TOY_KEYPOINT_CONFIG = config_path(
+    'toy/keypoint-rcnn_r18-tiny-scratch_fpn_gn-all_toy-400i_synthetic-coco-kp.py')
 
 
 def short_run_overrides(max_iters: int, interval: int = None,
@@ -81,72 +76,6 @@ def as_cli_options(overrides: Dict[str, object]) -> List[str]:
                                 for key, value in overrides.items()]
 
 
-def synthetic_data_overrides(config: str, data_root: str,
-                             scale=(128, 128)) -> Dict[str, object]:
-    """``--cfg-options`` that point a COCO config at synthetic data.
-
-    Any row config (COCO, 1333x800) then trains and evaluates in seconds on
-    the CPU: the data root, annotation files, classes, the Resize scale of
-    its train/val/test pipelines and the heads' class count are replaced;
-    the rest of the model is untouched. Keypoint configs
-    (``CocoKeypointDataset``) get the keypoint variant's files (``data_root``
-    from ``make_synthetic_coco_keypoints``), class, keypoint count and OKS
-    sigmas.
-    """
-    from mmengine.config import Config
-
-    from rethink_mmdet.datasets import synthetic_coco_keypoints as kp
-    from rethink_mmdet.datasets.synthetic_coco import CATEGORIES
-    cfg = Config.fromfile(config)
-    root = data_root.rstrip('/') + '/'
-    keypoints = _dataset_type(cfg.train_dataloader) == 'CocoKeypointDataset'
-    ann_prefix = kp.KEYPOINT_ANN_PREFIX if keypoints else 'instances'
-    classes = (kp.CATEGORY['name'], ) if keypoints else tuple(CATEGORIES)
-    overrides = {}
-    for split, ann in (('train', 'train'), ('val', 'val'), ('test', 'val')):
-        prefix = f'{split}_dataloader.dataset'
-        overrides.update({
-            f'{prefix}.data_root': root,
-            f'{prefix}.ann_file': f'annotations/{ann_prefix}_{ann}.json',
-            f'{prefix}.data_prefix.img': '',
-            f'{prefix}.metainfo.classes': classes,
-            f'{split}_dataloader.num_workers': 0,
-            f'{split}_dataloader.persistent_workers': False,
-        })
-        pipeline = cfg[f'{split}_dataloader'].dataset.pipeline
-        for index, transform in enumerate(pipeline):
-            if transform['type'] == 'Resize':
-                overrides[f'{prefix}.pipeline.{index}.scale'] = tuple(scale)
-            elif transform['type'] == 'RandomChoiceResize':
-                overrides[f'{prefix}.pipeline.{index}.scales'] = [
-                    tuple(scale)]
-    # The heads predict the synthetic classes, so evaluation can map labels.
-    roi_head = cfg.model.get('roi_head', {})
-    for head in ('bbox_head', 'mask_head'):
-        heads = roi_head.get(head)
-        if isinstance(heads, dict):
-            overrides[f'model.roi_head.{head}.num_classes'] = len(classes)
-        elif isinstance(heads, list):
-            for index in range(len(heads)):
-                overrides[f'model.roi_head.{head}.{index}.num_classes'] = \
-                    len(classes)
-    if keypoints:
-        overrides['model.roi_head.keypoint_head.num_keypoints'] = len(
-            kp.KEYPOINT_NAMES)
-    ann_file = root + f'annotations/{ann_prefix}_val.json'
-    for evaluator in ('val_evaluator', 'test_evaluator'):
-        metrics = cfg[evaluator]
-        if isinstance(metrics, dict):
-            overrides[f'{evaluator}.ann_file'] = ann_file
-            continue
-        for index, metric in enumerate(metrics):
-            overrides[f'{evaluator}.{index}.ann_file'] = ann_file
-            if metric['type'] == 'CocoKeypointMetric':
-                overrides[f'{evaluator}.{index}.sigmas'] = [
-                    kp.SYNTHETIC_SIGMA] * len(kp.KEYPOINT_NAMES)
-    return overrides
-
-
 def tool_env(first_on_path: Optional[str] = None) -> Dict[str, str]:
     """This process's environment for a tool subprocess: the launch scripts
     use this Python, pick a free port, and import from ``first_on_path``
@@ -192,10 +121,3 @@ def toy_train_command(work_dir: str, data_root: str, max_iters: int,
     options.update(overrides)
     return [sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir',
             str(work_dir), *extra, *as_cli_options(options)]
-
-
-def _dataset_type(dataloader) -> str:
-    dataset = dataloader.dataset
-    while 'pipeline' not in dataset:  # RepeatDataset and friends
-        dataset = dataset.dataset
-    return dataset.get('type', '')

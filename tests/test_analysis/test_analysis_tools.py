@@ -132,7 +132,7 @@ def test_paper_table_shows_reference_numbers(runs, tmp_path):
     run = read_work_dir(str(runs / 'straight'))
     run.name = 'mask-rcnn_r50-scratch_fpn_gn-all_6x_coco'
     rows = build_rows([run], metafile=f'{REPO_ROOT}/configs/metafile.yml')
-    assert rows[0][-2] == '41.2/37.4 (MMDetection 3.x (RECIPE.md))'
+    assert rows[0][-2] == '41.2/37.4 (MMDetection 3.x (docs/recipe.md))'
     box = 100 * run.val[4]['coco/bbox_mAP']
     assert rows[0][-1] == f'{box - 41.2:+.1f}'
 

@@ -3,7 +3,6 @@ import json
 import os
 
 import numpy as np
-import pytest
 from pycocotools.coco import COCO
 
 from rethink_mmdet.datasets.synthetic_coco import (CATEGORIES,
@@ -103,7 +102,17 @@ def test_mmdet_coco_dataset_reads_it(tiny_coco):
         sample.gt_instances)
 
 
-def test_unknown_shape_is_rejected():
-    from rethink_mmdet.datasets.synthetic_coco import _unit_outline
-    with pytest.raises(ValueError, match='unknown shape'):
-        _unit_outline('pentagon')
+def test_generator_draws_only_the_outlines_it_is_given():
+    # The generic generator knows the six shapes; a variant passes its own
+    # outlines (the keypoint module's house), never the reverse.
+    import numpy as np
+
+    from rethink_mmdet.datasets.synthetic_coco import (CATEGORIES,
+                                                       SHAPE_OUTLINES,
+                                                       _make_image)
+    from rethink_mmdet.datasets.synthetic_coco_keypoints import HOUSE_OUTLINE
+    assert tuple(SHAPE_OUTLINES) == CATEGORIES
+    _, objects = _make_image(np.random.default_rng(0), 96, 96, 20.0, 40.0,
+                             4, outlines={'house': HOUSE_OUTLINE})
+    assert objects and {o['category'] for o in objects} == {'house'}
+    assert all(len(o['polygon']) == len(HOUSE_OUTLINE) for o in objects)

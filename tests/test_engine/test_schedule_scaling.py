@@ -13,7 +13,7 @@ def _nine_x():
 
 
 def test_detectron2_9x_at_batch_64():
-    # RECIPE.md: detectron2's 9x at batch 64 is 202.5k iterations with
+    # docs/recipe.md: detectron2's 9x at batch 64 is 202.5k iterations with
     # drops at 187.5k and 197.5k (and lr 0.08, which mmengine scales).
     cfg = _nine_x()
     scaled = scale_schedule_to_batch(cfg, 64)

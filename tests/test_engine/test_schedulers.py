@@ -18,7 +18,7 @@ from rethink_mmdet.testing import config_path
     ('schedule_11x.py', 990000, [930000, 970000]),
 ])
 def test_schedule_bases_follow_the_paper(schedule, max_iters, drops):
-    # Expected values are RECIPE.md's, not the config's.
+    # Expected values are docs/recipe.md's, not the config's.
     cfg = Config.fromfile(config_path(f'_base_/schedules/{schedule}'))
     assert cfg.train_cfg.max_iters == max_iters
     rule = cfg.param_scheduler[1]

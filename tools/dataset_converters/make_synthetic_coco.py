@@ -10,6 +10,8 @@ import argparse
 import sys
 
 from rethink_mmdet.datasets.synthetic_coco import generate_if_needed
+from rethink_mmdet.datasets.synthetic_coco_keypoints import \
+    generate_keypoints_if_needed
 
 
 def parse_args(argv=None):
@@ -32,9 +34,10 @@ def main(argv=None):
     args = parse_args(argv)
     out_dir = args.out_dir or ('data/synthetic_coco_keypoints'
                                if args.keypoints else 'data/synthetic_coco')
-    generate_if_needed(out_dir, num_train=args.num_train,
-                       num_val=args.num_val, seed=args.seed, force=args.force,
-                       keypoints=args.keypoints)
+    generate = (generate_keypoints_if_needed if args.keypoints else
+                generate_if_needed)
+    generate(out_dir, num_train=args.num_train, num_val=args.num_val,
+             seed=args.seed, force=args.force)
     return 0
 
 

@@ -1,4 +1,4 @@
-# "Train aug" of the enhanced baselines (RECIPE.md): the short side is
+# "Train aug" of the enhanced baselines (docs/recipe.md): the short side is
 # sampled from [640, 800] in steps of 32 (detectron2's ResizeShortestEdge
 # choices), long side <= 1333; testing stays at 800.
 _base_ = './coco_instance.py'

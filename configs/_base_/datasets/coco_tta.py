@@ -1,4 +1,4 @@
-# Test-time augmentation of the enhanced-baseline rows (RECIPE.md: "+
+# Test-time augmentation of the enhanced-baseline rows (docs/recipe.md: "+
 # test-time multi-scale aug"): short side 400-1200 in steps of 100
 # (detectron2's TTA sizes), long side <= 4000, each with and without
 # horizontal flip; boxes merged by NMS. Box AP only: MMDetection 3.3 has no

@@ -1,12 +1,12 @@
-# PASCAL VOC as the paper uses it (RECIPE.md, "Less data"): train on VOC2007
+# PASCAL VOC as the paper uses it (docs/recipe.md, "Less data"): train on VOC2007
 # trainval + VOC2012 *train* (5011 + 5717 = 10728 images), evaluate on
 # VOC2012 val (5823 images). MMDetection's voc0712 base instead trains on
 # 07+12 trainval (3 repeats) and tests on VOC2007 test; we keep its loaders
 # and replace the splits. No RepeatDataset: the rows are iteration-based.
-# Input as the COCO rows (RECIPE.md): short side 800, long side <= 1333,
+# Input as the COCO rows (docs/recipe.md): short side 800, long side <= 1333,
 # flip; mmdet's VOC base uses 1000x600.
 # Metric: mmdet's VOCMetric, mAP at IoU 0.5 with VOC2012's area-under-curve AP
-# (eval_mode='area'); RECIPE.md does not say which VOC metric the paper
+# (eval_mode='area'); docs/recipe.md does not say which VOC metric the paper
 # reports. iou_thrs=[0.5, 0.55, ..., 0.95] would add COCO-style averaging.
 _base_ = 'mmdet::_base_/datasets/voc0712.py'
 

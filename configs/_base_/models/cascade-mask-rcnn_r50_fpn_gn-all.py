@@ -1,5 +1,5 @@
 # Cascade Mask R-CNN R50-FPN with GN everywhere (the enhanced baselines,
-# RECIPE.md): the GN Mask R-CNN base (backbone, FPN, RPN, scratch init,
+# docs/recipe.md): the GN Mask R-CNN base (backbone, FPN, RPN, scratch init,
 # `imagenet_backbone`) with MMDetection's 3-stage cascade RoI head, each
 # stage a GN 4conv1fc box head (IoU 0.5/0.6/0.7), and the GN mask head.
 # Deviation: MMDetection's CascadeRoIHead trains and averages a mask head at

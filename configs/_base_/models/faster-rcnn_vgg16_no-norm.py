@@ -1,5 +1,5 @@
 # Faster R-CNN with a VGG-16 backbone and no normalization layer anywhere:
-# the paper's "training without BN/GN" row (RECIPE.md, "No normalization"),
+# the paper's "training without BN/GN" row (docs/recipe.md, "No normalization"),
 # which asks whether a detector with no norm at all can still be trained
 # from random init (it can, given a long enough schedule: ~11x).
 # The original Faster R-CNN design: conv1_1-conv5_3 with ReLU, no pool5,

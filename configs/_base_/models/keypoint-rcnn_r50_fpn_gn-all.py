@@ -1,6 +1,6 @@
 # Keypoint R-CNN (Mask R-CNN's keypoint variant, He et al. 2017 Sec. 5):
 # the GN Mask R-CNN base with the mask branch replaced by the keypoint
-# branch (RECIPE.md, 'Keypoint detection'). RoIAlign to 14x14 (aligned,
+# branch (docs/recipe.md, 'Keypoint detection'). RoIAlign to 14x14 (aligned,
 # adaptive sampling, as Detectron's), 8 conv3x3 of 512 channels with the
 # base's GN(32), deconvolution and 2x upsampling to 56x56 heatmaps for COCO's
 # 17 person keypoints; one class (person). Same init as the base: scratch

@@ -1,5 +1,5 @@
 # Mask R-CNN R50-FPN with GroupNorm(32) everywhere the paper puts a norm
-# (RECIPE.md): backbone stem, blocks and shortcuts, FPN lateral and output
+# (docs/recipe.md): backbone stem, blocks and shortcuts, FPN lateral and output
 # convs, the 4conv1fc box head and the mask head's 4 convs; the RPN head has
 # none. Initialized for training from random init: MSRA (Kaiming fan_out)
 # convs, norms 1/0, no zero-init of the blocks' last gamma, nothing frozen,

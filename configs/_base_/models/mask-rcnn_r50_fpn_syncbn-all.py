@@ -1,7 +1,7 @@
 # Mask R-CNN R50-FPN with SyncBN everywhere the paper puts a norm (the GN
 # base with every GN swapped): BN statistics over the whole batch of 16,
 # updated during training (norm_eval=False), since BN over 2 images per GPU
-# does not train from scratch (RECIPE.md, claim 1). AnySyncBN runs on NCCL
+# does not train from scratch (docs/recipe.md, claim 1). AnySyncBN runs on NCCL
 # and on gloo (CPU), and with zero RoIs on a rank.
 _base_ = './mask-rcnn_r50_fpn_gn-all.py'
 

@@ -1,5 +1,5 @@
 # 1x = 90k iterations at batch 16 with the standard drops at 60k and 80k
-# (RECIPE.md): a third and a ninth of the schedule before its end, the only
+# (docs/recipe.md): a third and a ninth of the schedule before its end, the only
 # schedule where the "last 60k / last 20k" rule does not apply. Rows with
 # other short schedules (less data, VOC) keep this shape by changing only
 # max_iters.

@@ -1,4 +1,4 @@
-# The paper's training schedule (RECIPE.md, "Training recipe"): batch 16,
+# The paper's training schedule (docs/recipe.md, "Training recipe"): batch 16,
 # SGD lr 0.02, momentum 0.9, weight decay 1e-4 (none on norm parameters),
 # linear warmup over 1000 iterations from lr x 1e-3 (detectron2), and the LR
 # divided by 10 at the last 60k and the last 20k iterations, whatever the

@@ -3,7 +3,7 @@
 MMDetection 3.3's ``HRFPN`` stores ``norm_cfg`` but builds its reduction
 and output convs without it, so an HRNetV2p detector with GN "everywhere"
 has an unnormalized neck (``check_scratch_ready.py`` reports it). The paper
-normalizes the FPN's lateral and output convs (RECIPE.md); this subclass
+normalizes the FPN's lateral and output convs (docs/recipe.md); this subclass
 passes ``norm_cfg`` to the same convs, nothing else changes.
 """
 from mmcv.cnn import ConvModule

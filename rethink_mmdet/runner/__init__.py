@@ -1,0 +1,60 @@
+"""What every program of the package shares: reading a config with this
+package's modules and patches, building mmengine's Runner from it, and the
+error type for bad input (reported in one line by the tools)."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.utils import import_modules_from_strings
+
+from .configs import config_path, configs_root
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one line, without a traceback."""
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Reads a config with this package's modules and patches loaded."""
+    import rethink_mmdet  # noqa: F401  (patches + registry, before parsing)
+    if not osp.isfile(path):
+        raise UsageError(f'config file not found: {path}')
+    try:
+        cfg = Config.fromfile(path)
+    except (SyntaxError, FileNotFoundError, KeyError, ImportError) as e:
+        raise UsageError(f'cannot read config {path}: '
+                         f'{type(e).__name__}: {e}') from e
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+        # mmengine imports custom_imports while parsing the file, so ones
+        # given as --cfg-options would be ignored.
+        if 'custom_imports' in cfg:
+            import_modules_from_strings(**cfg.custom_imports)
+    return cfg
+
+
+def resolve_work_dir(cfg: Config, work_dir: Optional[str],
+                     config_path: str) -> None:
+    """Command line first, then the config, then work_dirs/CONFIG_STEM."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config_path))[0])
+
+
+def build_runner(cfg: Config):
+    """mmengine's Runner (or the config's ``runner_type``) for ``cfg``,
+    adapted to the machine (CPU-only distributed jobs run on gloo)."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from rethink_mmdet import compat
+    compat.adapt_cfg_to_device(cfg)
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+__all__ = ['UsageError', 'build_runner', 'config_path', 'configs_root',
+           'load_config', 'resolve_work_dir']
