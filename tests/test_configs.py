@@ -105,6 +105,16 @@ def test_names_follow_the_convention(row):
     assert claim['init'] in ('scratch', 'pretrained'), relative
 
 
+@pytest.mark.parametrize('relative', ALL_CONFIGS)
+def test_a_row_starts_with_one_line_naming_it(relative):
+    # docs/configs.md: one header line; the rationale lives in docs/ and
+    # the schedule arithmetic in the schedule base.
+    with open(osp.join(REPO_ROOT, 'configs', relative)) as f:
+        lines = f.read().splitlines()
+    assert lines[0].startswith('# ') and not lines[1].startswith('#'), \
+        relative
+
+
 def test_extending_examples_are_short(row):
     relative, _, _ = row
     if not relative.startswith('extending/'):

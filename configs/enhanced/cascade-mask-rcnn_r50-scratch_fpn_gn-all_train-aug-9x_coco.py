@@ -1,6 +1,4 @@
-# Enhanced baselines (docs/recipe.md): Cascade Mask R-CNN R50-FPN GN + train aug
-# (short side in [640, 800]), random init. 9x = 9 x 90k = 810k iterations at
-# batch 16 (8 GPUs x 2 images); LR /10 at 750k and 790k (the last 60k and 20k).
+# Enhanced baselines: Cascade R50-FPN GN, scratch, 9x + train aug.
 _base_ = [
     '../_base_/models/cascade-mask-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/coco_instance_train-aug.py',

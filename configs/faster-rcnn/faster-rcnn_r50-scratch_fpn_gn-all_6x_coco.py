@@ -1,7 +1,4 @@
-# Faster R-CNN R50-FPN GN, random init (the row MMDetection's configs/scratch
-# and configs/gn also have, to compare like with like). 6x = 6 x 90k = 540k
-# iterations at batch 16 (8 GPUs x 2 images); LR /10 at 480k and 520k (the last
-# 60k and 20k).
+# Faster R-CNN R50-FPN GN, scratch, 6x (MMDetection's scratch row).
 _base_ = [
     '../_base_/models/faster-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/coco_detection.py',

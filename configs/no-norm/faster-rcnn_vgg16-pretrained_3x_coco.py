@@ -1,12 +1,4 @@
-# Paper: "Rethinking ImageNet Pre-training", training without BN/GN
-# (docs/recipe.md, "No normalization"): Faster R-CNN VGG-16, no norm layer,
-# ImageNet pre-trained: the baseline the 11x scratch row is compared with.
-# Init: conv1_1-conv5_3 and fc6/fc7 from ImageNet VGG-16 (torchvision's,
-# via imagenet://vgg16: $RETHINK_IMAGENET_DIR/vgg16.pth if set, else
-# torchvision://vgg16); conv1-conv2 frozen, as the original Faster R-CNN
-# (py-faster-rcnn, Detectron); RPN and box classifier/regressor random.
-# Schedule: 3x = 3 x 90k = 270000 iterations at batch 16 (8 GPUs x 2),
-# LR /10 at 210000 and 250000; lr 0.02 with 1000-iteration warmup.
+# No normalization: Faster R-CNN VGG-16, pre-trained, 3x.
 _base_ = [
     '../_base_/models/faster-rcnn_vgg16_no-norm.py',
     '../_base_/datasets/coco_detection.py',

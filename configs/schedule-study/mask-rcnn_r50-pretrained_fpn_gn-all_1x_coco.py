@@ -1,6 +1,4 @@
-# Schedule study (docs/recipe.md, 'Experiments'): Mask R-CNN R50-FPN, GN everywhere,
-# ImageNet pre-trained (stem and stage 1 frozen). 1x = 90k iterations at batch
-# 16 (8 GPUs x 2 images); LR /10 at 60k and 80k.
+# Schedule study (Fig. 1): Mask R-CNN R50-FPN GN, pre-trained, 1x.
 _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/coco_instance.py',

@@ -1,6 +1,4 @@
-# Schedule study (docs/recipe.md, 'Experiments'): Mask R-CNN R50-FPN, GN everywhere,
-# random init. 6x = 6 x 90k = 540k iterations at batch 16 (8 GPUs x 2 images);
-# LR /10 at 480k and 520k (the last 60k and 20k).
+# Schedule study (Fig. 1): Mask R-CNN R50-FPN GN, scratch, 6x.
 _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/coco_instance.py',

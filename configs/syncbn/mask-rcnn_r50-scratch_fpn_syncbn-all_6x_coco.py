@@ -1,7 +1,4 @@
-# SyncBN rows (docs/recipe.md, claims 1 and 6): Mask R-CNN R50-FPN, SyncBN
-# everywhere (statistics over the batch of 16), random init. 6x = 6 x 90k =
-# 540k iterations at batch 16 (8 GPUs x 2 images); LR /10 at 480k and 520k (the
-# last 60k and 20k).
+# SyncBN baselines: Mask R-CNN R50-FPN SyncBN, scratch, 6x.
 _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_syncbn-all.py',
     '../_base_/datasets/coco_instance.py',

@@ -1,5 +1,3 @@
-# Table 1 (R101-FPN GN rows; the R50 rows are in schedule-study/): Mask R-CNN
-# R101-FPN, GN everywhere, random init. 6x = 6 x 90k = 540k iterations at batch
-# 16 (8 GPUs x 2 images); LR /10 at 480k and 520k (the last 60k and 20k).
+# Table 1: Mask R-CNN R101-FPN GN, scratch, 6x.
 _base_ = '../schedule-study/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py'
 model = dict(backbone=dict(depth=101))

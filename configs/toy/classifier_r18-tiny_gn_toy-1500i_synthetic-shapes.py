@@ -1,16 +1,4 @@
-# The toy study's stand-in for ImageNet pre-training (tools/study.py): the
-# toy detector's backbone (ResNet-18 at 1/2 width, GN with 8 groups, MSRA
-# init) + global average pooling + a linear layer, as the paper's ImageNet
-# models, trained to classify 32 px images of 40 generated outline x texture
-# classes, none of them a detection category (SyntheticShapesClassification;
-# objects of 14-30 px, the detector's object sizes).
-#   schedule: 1500 iterations at batch 32 (48k images), SGD momentum 0.9,
-#          weight decay 1e-4 (none on norms), LR /10 at 2/3 and 8/9 (the
-#          1x shape the toy detector also uses). LR 0.005: measured on this
-#          task, 0.01 to 0.05 stayed at chance for 200+ iterations.
-# tools/study.py saves the backbone as an ImageNet-style checkpoint that the
-# pre-trained toy detector loads
-# (imagenet://toy-resnet18_gn_synthetic-shapes).
+# Toy study's ImageNet stand-in (docs/configs.md): 1500 iterations.
 _base_ = './mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-1200i_synthetic-coco.py'
 
 model = dict(
@@ -19,8 +7,7 @@ model = dict(
     backbone={{_base_.model.backbone}},
     num_classes=40,
     in_channels=256,
-    # The detector's normalization (MMDetection's Mask R-CNN), on BGR
-    # images as LoadImageFromFile gives them.
+    # The detector's normalization, on BGR images as loaded.
     data_preprocessor=dict(
         type='ImgDataPreprocessor', mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375], bgr_to_rgb=True))
@@ -45,6 +32,7 @@ test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='ClassificationAccuracy')
 test_evaluator = val_evaluator
 
+# LR 0.005: on this task 0.01-0.05 stayed at chance (docs/study.md).
 optim_wrapper = dict(optimizer=dict(lr=0.005))
 train_cfg = dict(max_iters=1500, val_interval=500)
 param_scheduler = [

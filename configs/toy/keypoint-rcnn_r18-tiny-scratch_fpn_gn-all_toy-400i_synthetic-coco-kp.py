@@ -1,14 +1,4 @@
-# Toy Keypoint R-CNN for the CPU: the keypoint rows' model, schedule and
-# runtime bases with every size shrunk as in the toy Mask R-CNN
-# (mask-rcnn_r18-tiny-..._toy-1200i_synthetic-coco.py), trained from scratch
-# on the synthetic house keypoints (make_synthetic_coco.py --keypoints).
-#   model: ResNet-18 at 1/2 width, FPN and heads at 32 channels, GN with 8
-#          groups; the keypoint head keeps its shape (14x14 RoIAlign, 8 convs,
-#          56x56 heatmaps) at 32 channels, for 5 keypoints and 1 class.
-#   schedule: 400 iterations at batch 8 (3.2k images, ~1.6 epochs; about
-#          10 minutes on a shared 2-core machine), LR /10 at the last 80 and
-#          20 (320, 380) and 50 warmup iterations: the 1200-iteration toy's
-#          shape (drops at 80% and 95%) at a third of its length.
+# Toy Keypoint R-CNN (docs/configs.md): scratch, 400 iterations.
 _base_ = [
     '../_base_/models/keypoint-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/synthetic-coco_keypoints.py',
@@ -24,8 +14,7 @@ model = dict(
     rpn_head=dict(in_channels=channels, feat_channels=channels,
                   anchor_generator=dict(scales=[4])),
     roi_head=dict(
-        # A fixed 2x2 sampling grid per bin: mmcv's adaptive grid makes
-        # RoIAlign most of a CPU iteration.
+        # A fixed 2x2 grid: mmcv's adaptive one is most of a CPU iteration.
         bbox_roi_extractor=dict(
             roi_layer=dict(sampling_ratio=2), out_channels=channels),
         bbox_head=dict(in_channels=channels, conv_out_channels=channels,
@@ -48,7 +37,7 @@ param_scheduler = [
     dict(type='DropBeforeEndLR', drops_before_end=(80, 20), gamma=0.1,
          by_epoch=False),
 ]
-# The toy's LR 0.02 is for its batch of 8 (--auto-scale-lr scales from here).
+# The toy's LR 0.02 is for its batch of 8.
 auto_scale_lr = dict(base_batch_size=8)
 default_hooks = dict(
     logger=dict(interval=20), checkpoint=dict(interval=200))

@@ -1,13 +1,4 @@
-# Toy Mask R-CNN for the CPU demo and tests: the paper configs' model,
-# schedule and runtime bases with every size shrunk, trained from scratch on
-# the synthetic shapes (make_synthetic_coco.py).
-#   model: ResNet-18 at 1/2 width (32-256 channels), FPN and heads at 32
-#          channels (on 2 CPU cores the RoI heads, not the backbone, take
-#          most of an iteration), GN with 8 groups (too few channels for 32),
-#          anchors half the size for 128 px images.
-#   schedule: the paper's rule scaled to the toy: 1200 iterations at batch 8
-#          (9.6k images seen, ~5 epochs), LR /10 at the last 240 and 60
-#          iterations (960, 1140), 100 warmup iterations.
+# Toy for make demo (docs/configs.md): scratch, 1200 iterations.
 _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/synthetic-coco_instance.py',
@@ -23,8 +14,7 @@ model = dict(
     rpn_head=dict(in_channels=channels, feat_channels=channels,
                   anchor_generator=dict(scales=[4])),
     roi_head=dict(
-        # A fixed 2x2 sampling grid per bin (Detectron's): mmcv's adaptive
-        # grid makes RoIAlign most of a CPU iteration.
+        # A fixed 2x2 grid: mmcv's adaptive one is most of a CPU iteration.
         bbox_roi_extractor=dict(
             roi_layer=dict(sampling_ratio=2), out_channels=channels),
         bbox_head=dict(in_channels=channels, conv_out_channels=channels,
@@ -48,7 +38,7 @@ param_scheduler = [
     dict(type='DropBeforeEndLR', drops_before_end=(240, 60), gamma=0.1,
          by_epoch=False),
 ]
-# The toy's LR 0.02 is for its batch of 8 (--auto-scale-lr scales from here).
+# The toy's LR 0.02 is for its batch of 8.
 auto_scale_lr = dict(base_batch_size=8)
 default_hooks = dict(
     logger=dict(interval=20), checkpoint=dict(interval=300))

@@ -1,9 +1,5 @@
-# COCO train2017 -> val2017 detection (boxes only) for the Faster R-CNN rows:
-# single scale 800/1333 with flip, 2 images per GPU (MMDetection's base).
+# COCO detection: MMDetection's base, evaluated with FasterCocoMetric.
 _base_ = 'mmdet::_base_/datasets/coco_detection.py'
 
-# COCO AP through FasterCocoMetric (faster-coco-eval): CocoMetric's arguments,
-# keys and values, several times faster (docs/benchmarks.md);
-# type='CocoMetric' restores MMDetection's.
 val_evaluator = dict(type='FasterCocoMetric')
 test_evaluator = val_evaluator

@@ -1,6 +1,4 @@
-# "Train aug" of the enhanced baselines (docs/recipe.md): the short side is
-# sampled from [640, 800] in steps of 32 (detectron2's ResizeShortestEdge
-# choices), long side <= 1333; testing stays at 800.
+# "Train aug": short side sampled from [640, 800] (docs/configs.md).
 _base_ = './coco_instance.py'
 
 train_pipeline = [

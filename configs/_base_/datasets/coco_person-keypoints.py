@@ -1,8 +1,4 @@
-# COCO person keypoints (person_keypoints_train2017 -> val2017): the
-# detection base's input recipe (short side 800, long side <= 1333,
-# horizontal flip; docs/recipe.md) with keypoints loaded and kept consistent
-# through resize and flip (left/right swap from the keypoint names).
-# Box AP and keypoint AP (COCOeval 'keypoints', COCO's 17 sigmas).
+# COCO person keypoints at the detection input recipe (docs/configs.md).
 _base_ = 'mmdet::_base_/datasets/coco_detection.py'
 
 dataset_type = 'CocoKeypointDataset'

@@ -1,8 +1,4 @@
-# Test-time augmentation of the enhanced-baseline rows (docs/recipe.md: "+
-# test-time multi-scale aug"): short side 400-1200 in steps of 100
-# (detectron2's TTA sizes), long side <= 4000, each with and without
-# horizontal flip; boxes merged by NMS. Box AP only: MMDetection 3.3 has no
-# mask TTA. Use with: tools/test.py CONFIG CHECKPOINT --tta
+# Test-time aug, box AP only: tools/test.py CONFIG CKPT --tta.
 tta_model = dict(
     type='BoxTTAModel',
     tta_cfg=dict(nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))

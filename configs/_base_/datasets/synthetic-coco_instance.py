@@ -1,6 +1,4 @@
-# The embedded synthetic shapes dataset (tools/dataset_converters/
-# make_synthetic_coco.py) in COCO format, read by MMDetection's unchanged
-# CocoDataset. Images are 112-144 px; they are resized to fit 128x128.
+# The synthetic shapes (make_synthetic_coco.py), resized to fit 128x128.
 _base_ = './coco_instance.py'
 
 data_root = 'data/synthetic_coco/'

@@ -1,9 +1,4 @@
-# The synthetic keypoint dataset (make_synthetic_coco.py --keypoints): one
-# class, 'house', with 5 keypoints (apex, left/right eave, left/right base),
-# in COCO keypoint format, read by the same dataset class, transforms and
-# metrics as COCO person keypoints. Images are 112-144 px, resized to fit
-# 128x128. OKS sigma 0.1 for every keypoint (COCO's range 0.025-0.107;
-# SYNTHETIC_SIGMA in rethink_mmdet/datasets/synthetic_coco_keypoints.py).
+# The synthetic houses (make_synthetic_coco.py --keypoints), 128x128.
 _base_ = './coco_person-keypoints.py'
 
 data_root = 'data/synthetic_coco_keypoints/'
@@ -51,6 +46,7 @@ val_evaluator = [
          metric='bbox'),
     dict(type='CocoKeypointMetric',
          ann_file=data_root + 'annotations/keypoints_val.json',
+         # OKS sigma 0.1 per keypoint (SYNTHETIC_SIGMA).
          sigmas=[0.1] * 5),
 ]
 test_evaluator = val_evaluator

@@ -1,13 +1,4 @@
-# PASCAL VOC as the paper uses it (docs/recipe.md, "Less data"): train on VOC2007
-# trainval + VOC2012 *train* (5011 + 5717 = 10728 images), evaluate on
-# VOC2012 val (5823 images). MMDetection's voc0712 base instead trains on
-# 07+12 trainval (3 repeats) and tests on VOC2007 test; we keep its loaders
-# and replace the splits. No RepeatDataset: the rows are iteration-based.
-# Input as the COCO rows (docs/recipe.md): short side 800, long side <= 1333,
-# flip; mmdet's VOC base uses 1000x600.
-# Metric: mmdet's VOCMetric, mAP at IoU 0.5 with VOC2012's area-under-curve AP
-# (eval_mode='area'); docs/recipe.md does not say which VOC metric the paper
-# reports. iou_thrs=[0.5, 0.55, ..., 0.95] would add COCO-style averaging.
+# PASCAL VOC 07 trainval + 12 train, tested on 12 val (docs/configs.md).
 _base_ = 'mmdet::_base_/datasets/voc0712.py'
 
 dataset_type = 'VOCDataset'
@@ -25,22 +16,19 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='Resize', scale=image_scale, keep_ratio=True),
-    # After Resize, so the boxes are evaluated in original image coordinates.
+    # After Resize: boxes stay in original image coordinates.
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                     'scale_factor')),
 ]
-# Without the base's bbox_min_size=32, which marks boxes under 32 px ignored
-# in training while VOC's evaluation counts them (mmdet's Detectron-style
-# ms-18k VOC config leaves it out too).
+# Not the base's bbox_min_size=32: VOC's evaluation counts small boxes.
 train_filter = dict(filter_empty_gt=True, min_size=32)
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
         type='ConcatDataset',
-        # The two VOCDatasets differ in metainfo['dataset_type'] (VOC2007 vs
-        # VOC2012), which ConcatDataset otherwise refuses.
+        # VOC2007 and VOC2012 differ in metainfo['dataset_type'].
         ignore_keys=['dataset_type'],
         datasets=[
             dict(
@@ -59,5 +47,6 @@ val_dataloader = dict(
         data_prefix=dict(sub_data_root='VOC2012/'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# mAP at IoU 0.5, VOC2012's area under the curve (docs/configs.md).
 val_evaluator = dict(type='VOCMetric', metric='mAP', eval_mode='area')
 test_evaluator = val_evaluator

@@ -1,9 +1,4 @@
-# Cascade Mask R-CNN R50-FPN with GN everywhere (the enhanced baselines,
-# docs/recipe.md): the GN Mask R-CNN base (backbone, FPN, RPN, scratch init,
-# `imagenet_backbone`) with MMDetection's 3-stage cascade RoI head, each
-# stage a GN 4conv1fc box head (IoU 0.5/0.6/0.7), and the GN mask head.
-# Deviation: MMDetection's CascadeRoIHead trains and averages a mask head at
-# every stage; the paper's Detectron cascade has it on the last stage only.
+# Cascade Mask R-CNN R50-FPN GN: the GN base with a 3-stage cascade.
 _base_ = './mask-rcnn_r50_fpn_gn-all.py'
 
 norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)
@@ -11,6 +6,7 @@ stage_stds = ([0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1],
               [0.033, 0.033, 0.067, 0.067])
 stage_ious = (0.5, 0.6, 0.7)
 
+# Deviation: a mask head at every stage (the paper: the last one only).
 model = dict(
     type='CascadeRCNN',
     roi_head=dict(

@@ -1,6 +1,4 @@
-# Faster R-CNN R50-FPN with GroupNorm(32) everywhere the paper puts a norm:
-# mask-rcnn_r50_fpn_gn-all.py without the mask branch (same backbone, FPN,
-# 4conv1fc box head, norm-free RPN head, scratch init, `imagenet_backbone`).
+# Faster R-CNN R50-FPN GN: the GN Mask R-CNN base without masks.
 _base_ = './mask-rcnn_r50_fpn_gn-all.py'
 
 model = dict(

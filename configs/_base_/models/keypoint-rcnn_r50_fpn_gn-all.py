@@ -1,11 +1,4 @@
-# Keypoint R-CNN (Mask R-CNN's keypoint variant, He et al. 2017 Sec. 5):
-# the GN Mask R-CNN base with the mask branch replaced by the keypoint
-# branch (docs/recipe.md, 'Keypoint detection'). RoIAlign to 14x14 (aligned,
-# adaptive sampling, as Detectron's), 8 conv3x3 of 512 channels with the
-# base's GN(32), deconvolution and 2x upsampling to 56x56 heatmaps for COCO's
-# 17 person keypoints; one class (person). Same init as the base: scratch
-# (ScratchInit on the whole RoI head), or `imagenet_backbone` for the
-# pre-trained rows.
+# Keypoint R-CNN R50-FPN GN: the GN base with a keypoint branch.
 _base_ = './mask-rcnn_r50_fpn_gn-all.py'
 
 model = dict(

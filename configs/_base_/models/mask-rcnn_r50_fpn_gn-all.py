@@ -1,18 +1,10 @@
-# Mask R-CNN R50-FPN with GroupNorm(32) everywhere the paper puts a norm
-# (docs/recipe.md): backbone stem, blocks and shortcuts, FPN lateral and output
-# convs, the 4conv1fc box head and the mask head's 4 convs; the RPN head has
-# none. Initialized for training from random init: MSRA (Kaiming fan_out)
-# convs, norms 1/0, no zero-init of the blocks' last gamma, nothing frozen,
-# norm statistics updated. Pre-trained rows use `imagenet_backbone`.
+# Mask R-CNN R50-FPN with GN(32) wherever the paper puts a norm, scratch.
 _base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
 
 norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)
 scratch_init = dict(type='ScratchInit')
-# A pre-trained row adds one line:
-#     model = dict(backbone={{_base_.imagenet_backbone}})
-# The imagenet:// checkpoint resolves to $RETHINK_IMAGENET_DIR/resnet50_gn.pth
-# when that file exists (offline nodes), else to Detectron's GN ImageNet model.
-# Stem and first stage frozen, as MMDetection's and Detectron's GN baselines.
+# A pre-trained row adds model = dict(backbone={{_base_.imagenet_backbone}}):
+# ImageNet weights, stem and stage 1 frozen (docs/configs.md).
 imagenet_backbone = dict(
     frozen_stages=1,
     init_cfg=dict(_delete_=True, type='Pretrained',
@@ -27,9 +19,7 @@ model = dict(
         init_cfg=dict(_delete_=True, **scratch_init)),
     neck=dict(norm_cfg=norm_cfg, init_cfg=scratch_init),
     rpn_head=dict(init_cfg=scratch_init),
-    # On the whole RoI head: FCNMaskHead refuses an init_cfg of its own. The
-    # box head's own init (Xavier fc, normal fc_cls/fc_reg) then re-applies
-    # the usual init to its fc layers, as ScratchInit would.
+    # On the whole RoI head: FCNMaskHead refuses an init_cfg of its own.
     roi_head=dict(
         init_cfg=scratch_init,
         bbox_head=dict(

@@ -1,8 +1,4 @@
-# Mask R-CNN R50-FPN with SyncBN everywhere the paper puts a norm (the GN
-# base with every GN swapped): BN statistics over the whole batch of 16,
-# updated during training (norm_eval=False), since BN over 2 images per GPU
-# does not train from scratch (docs/recipe.md, claim 1). AnySyncBN runs on NCCL
-# and on gloo (CPU), and with zero RoIs on a rank.
+# Mask R-CNN R50-FPN with SyncBN wherever the paper puts a norm, scratch.
 _base_ = './mask-rcnn_r50_fpn_gn-all.py'
 
 norm_cfg = dict(_delete_=True, type='AnySyncBN', requires_grad=True)

@@ -1,8 +1,5 @@
-# 1x = 90k iterations at batch 16 with the standard drops at 60k and 80k
-# (docs/recipe.md): a third and a ninth of the schedule before its end, the only
-# schedule where the "last 60k / last 20k" rule does not apply. Rows with
-# other short schedules (less data, VOC) keep this shape by changing only
-# max_iters.
+# 1x = 90k iterations at batch 16; LR /10 at 60k and 80k. Short rows
+# (less data, VOC) keep these drops at 2/3 and 8/9 of their max_iters.
 _base_ = './schedule_paper-rule.py'
 train_cfg = dict(max_iters=90000)
 param_scheduler = [

@@ -1,8 +1,4 @@
-# The paper's training schedule (docs/recipe.md, "Training recipe"): batch 16,
-# SGD lr 0.02, momentum 0.9, weight decay 1e-4 (none on norm parameters),
-# linear warmup over 1000 iterations from lr x 1e-3 (detectron2), and the LR
-# divided by 10 at the last 60k and the last 20k iterations, whatever the
-# length. Files schedule_{2..11}x.py only set max_iters = N x 90k.
+# The paper's optimizer and LR rule (docs/recipe.md, "Training recipe").
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=180000, val_interval=30000)
 val_cfg = dict(type='ValLoop')
@@ -16,7 +12,7 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
          end=1000),
-    # Drops at max_iters - 60k and max_iters - 20k.
+    # LR /10 at the last 60k and the last 20k iterations, whatever the length.
     dict(type='DropBeforeEndLR', drops_before_end=(60000, 20000), gamma=0.1,
          by_epoch=False),
 ]
