@@ -89,7 +89,7 @@ class Scale:
 
 
 SCALES = {
-    # make study: about 30 minutes on 2 CPU cores (README, "Toy-scale study").
+    # make study: about 30 minutes on 2 CPU cores (docs/study.md).
     'full': Scale(
         num_train=2000, num_val=200, data_root='data/synthetic_coco',
         pretrain_iters=1500, pretrain_batch=32, pretrain_size=32,
