@@ -110,12 +110,12 @@ def main(argv=None) -> int:
     parser.add_argument('--readme', default=osp.join(REPO_ROOT, 'README.md'),
                         help='the README to update (default: README.md)')
     args = parser.parse_args(argv)
-    with open(args.readme) as f:
-        readme = f.read()
     try:
+        with open(args.readme) as f:
+            readme = f.read()
         updated = with_table(readme, rows_table(
             osp.join(REPO_ROOT, 'configs', 'metafile.yml')))
-    except ValueError as e:
+    except (OSError, ValueError) as e:
         print(f'error: {args.readme}: {e}', file=sys.stderr)
         return 2
     if args.check:
