@@ -17,6 +17,8 @@ import sys
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
+from rethink_mmdet.runner.progress import format_seconds
+
 from .plan import Run
 
 ITER_LINE = re.compile(r'Iter\(train\) \[\s*(\d+)/(\d+)\]')
@@ -52,12 +54,6 @@ def resume_argument(run: Run) -> Tuple[List[str], int]:
     if max(checkpoints) < run.max_iters:
         return ['--resume'], max(checkpoints)
     return ['--resume', checkpoints[max(earlier)]], max(earlier)
-
-
-def format_seconds(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    return (f'{seconds // 60}m{seconds % 60:02d}s' if seconds >= 60 else
-            f'{seconds}s')
 
 
 class Progress:
