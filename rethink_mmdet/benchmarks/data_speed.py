@@ -106,7 +106,8 @@ def pipeline_rate(dataset, num_images: int, warmup: int = 2) -> float:
     return num_images / (time.perf_counter() - start)
 
 
-def loader_rate(loader_cfg, workers: int, num_batches: int) -> Dict[str, float]:
+def loader_rate(loader_cfg, workers: int,
+                num_batches: int) -> Dict[str, float]:
     """Images/s of the config's DataLoader with ``workers`` processes, and
     the workers' peak memory (MiB)."""
     from mmengine.runner import Runner
@@ -147,7 +148,8 @@ def profile_transforms(dataset, num_images: int) -> Dict[str, float]:
         return call
 
     for index, transform in enumerate(originals):
-        transforms[index] = timed(transform, f'{index}:{type(transform).__name__}')
+        name = f'{index}:{type(transform).__name__}'
+        transforms[index] = timed(transform, name)
     try:
         start = time.perf_counter()
         for i in range(num_images):

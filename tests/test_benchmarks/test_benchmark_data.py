@@ -11,7 +11,8 @@ import pytest
 from rethink_mmdet.cli.common import run_main
 from rethink_mmdet.testing import config_path
 
-OURS = config_path('schedule-study/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py')
+OURS = config_path(
+    'schedule-study/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py')
 
 
 def test_generated_images_look_like_coco(tmp_path):

@@ -105,7 +105,8 @@ def test_batch_16_on_one_process_keeps_the_paper_schedule(tiny_coco,
     assert cfg.train_cfg.max_iters == paper.train_cfg.max_iters
     assert cfg.param_scheduler == paper.param_scheduler
     group = bench.runner.optim_wrapper.optimizer.param_groups[0]
-    assert group['initial_lr'] == pytest.approx(paper.optim_wrapper.optimizer.lr)
+    assert group['initial_lr'] == pytest.approx(
+        paper.optim_wrapper.optimizer.lr)
     # At batch 2 the same code path scales the schedule by 8.
     half = StepBench(row, tiny_coco, (64, 64), 2, 'fp32',
                      str(tmp_path / 'b2'), lr=None, seed=0)
