@@ -11,11 +11,14 @@ are resolved while the file is parsed, before the config's own
 * mmengine's local file backend writes atomically
   (:func:`_patch_local_file_backend`);
 * mmengine's distributed init on CPU-only machines
-  (:func:`_patch_cpu_distributed_init`).
+  (:func:`_patch_cpu_distributed_init`);
+* mmcv's ``nms`` and ``RoIAlign`` under bfloat16 autocast
+  (:func:`_patch_bf16_ops`).
 
 :func:`adapt_cfg_to_device` is the one change made to a config rather than
 a library (CPU-only distributed jobs), applied by the runner.
 """
+import importlib
 import importlib.metadata
 import importlib.util
 import os.path as osp
@@ -139,6 +142,38 @@ def _patch_cpu_distributed_init() -> None:
     dist_utils._init_dist_pytorch = _init_dist_pytorch_cpu_aware
 
 
+def _float32_nms(original):
+    def nms(boxes, scores, *args, **kwargs):
+        if boxes.dtype != torch.bfloat16 and scores.dtype != torch.bfloat16:
+            return original(boxes, scores, *args, **kwargs)
+        dets, inds = original(boxes.float(), scores.float(), *args, **kwargs)
+        return dets.to(boxes.dtype), inds
+    return nms
+
+
+def _float32_roi_align(original):
+    def forward(self, input, rois):
+        if input.dtype != torch.bfloat16 and rois.dtype != torch.bfloat16:
+            return original(self, input, rois)
+        return original(self, input.float(), rois.float()).to(input.dtype)
+    return forward
+
+
+def _patch_bf16_ops() -> None:
+    # mmcv 2.1's nms and roi_align kernels take float32/float16 only, and
+    # autocast hands them bfloat16 (AMP bf16: --modes amp-bf16 of
+    # benchmark_train.py, optim_wrapper.dtype='bfloat16'); they compute in
+    # float32 instead. Remove once mmcv dispatches bfloat16.
+    import mmcv.ops
+    from mmcv.ops.roi_align import RoIAlign
+    nms_module = importlib.import_module('mmcv.ops.nms')
+    ORIGINALS['nms'] = nms_module.nms
+    ORIGINALS['RoIAlign.forward'] = RoIAlign.forward
+    # batched_nms looks nms up in its module's globals.
+    nms_module.nms = mmcv.ops.nms = _float32_nms(nms_module.nms)
+    RoIAlign.forward = _float32_roi_align(RoIAlign.forward)
+
+
 def adapt_cfg_to_device(cfg) -> None:
     """Makes a distributed config runnable on CPU-only machines, in place.
 
@@ -167,4 +202,5 @@ def apply_patches() -> None:
     _patch_checkpoint_loading()
     _patch_local_file_backend()
     _patch_cpu_distributed_init()
+    _patch_bf16_ops()
     _applied = True

@@ -88,7 +88,7 @@ def make_problem(num_images: int, gt_per_image: float = 7.0,
                 if crowd:  # COCO's crowd regions are uncompressed RLE
                     rle = mask_utils.frPyObjects([poly], h, w)[0]
                     binary = mask_utils.decode(rle)
-                    ann['segmentation'] = _uncompressed_rle(binary)
+                    ann['segmentation'] = uncompressed_rle(binary)
                     ann['area'] = float(mask_utils.area(rle))
                 else:
                     ann['segmentation'] = [[float(v) for v in poly]]
@@ -125,7 +125,7 @@ def make_problem(num_images: int, gt_per_image: float = 7.0,
                 categories=categories), samples
 
 
-def _uncompressed_rle(binary: np.ndarray) -> Dict[str, list]:
+def uncompressed_rle(binary: np.ndarray) -> Dict[str, list]:
     """COCO's uncompressed RLE (column-major run lengths) of a mask."""
     flat = np.asfortranarray(binary).reshape(-1, order='F')
     change = np.flatnonzero(np.diff(flat)) + 1

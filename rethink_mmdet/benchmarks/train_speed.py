@@ -27,10 +27,13 @@ import statistics
 import tempfile
 import threading
 import time
+import uuid
 from typing import Dict, List, Optional, Sequence
 
 import torch
 
+from rethink_mmdet.engine.schedule_scaling import (scale_schedule_to_batch,
+                                                   total_batch_size)
 from rethink_mmdet.runner import UsageError, build_runner, load_config
 
 
@@ -75,6 +78,21 @@ class _RssSampler:
         self.peak = max(self.peak, self.rss())
 
 
+#: Step modes a user can pick: precision and memory layout.
+MODES = ('fp32', 'amp-fp16', 'amp-bf16', 'channels-last')
+
+
+def mode_problem(mode: str, cuda: bool) -> Optional[str]:
+    """Why ``mode`` cannot run on this machine, or None."""
+    if mode not in MODES:
+        return f'unknown mode {mode!r}; choose from {", ".join(MODES)}'
+    if mode == 'amp-fp16' and not cuda:
+        return ('amp-fp16 needs a GPU (float16 autocast is a GPU feature; '
+                'mmengine\'s AmpOptimWrapper refuses the CPU): on the CPU '
+                'use amp-bf16')
+    return None
+
+
 class StepBench:
     """One config, built and ready to take timed training steps.
 
@@ -84,42 +102,79 @@ class StepBench:
         input_size: ``(long, short)`` side of the train pipeline's Resize
             (keep ratio), or None for the config's own (1333, 800).
         batch_size: Images per step.
-        amp: Mixed precision (``AmpOptimWrapper``, dynamic loss scale).
+        mode: One of :data:`MODES`. ``amp-*``: ``AmpOptimWrapper`` with that
+            dtype and a dynamic loss scale on a GPU; on the CPU (bf16 only)
+            the step runs inside ``torch.autocast('cpu', torch.bfloat16)``,
+            what the wrapper's ``optim_context`` does, since the wrapper
+            refuses the CPU. ``channels-last``: parameters in NHWC layout
+            (:func:`rethink_mmdet.engine.to_channels_last`).
         work_dir: Where the Runner may write its logs.
         cfg_options: Further overrides (``--cfg-options``), applied last.
+        lr: The optimizer's LR; None keeps the config's and scales it, and
+            an iteration-based schedule, to ``batch_size`` as
+            ``tools/train.py --auto-scale-lr`` does (one process).
+        seed: ``randomness.seed`` (weights, data order, augmentation).
     """
 
     def __init__(self, config: str, data_root: str,
                  input_size: Optional[Sequence[int]], batch_size: int,
-                 amp: bool, work_dir: str, cfg_options: Optional[dict] = None):
+                 mode: str, work_dir: str, cfg_options: Optional[dict] = None,
+                 lr: Optional[float] = 1e-4, seed: Optional[int] = None):
+        from rethink_mmdet.engine import to_channels_last
         from rethink_mmdet.runner.synthetic_data import \
             synthetic_data_overrides
+        cuda = torch.cuda.is_available()
+        problem = mode_problem(mode, cuda)
+        if problem:
+            raise UsageError(problem)
         path = resolve_config(config)
         cfg = load_config(path)
         overrides = synthetic_data_overrides(
             path, data_root, scale=tuple(input_size or (1333, 800)))
         overrides.update({
             'train_dataloader.batch_size': batch_size,
-            # Steps on a reused batch must not diverge: a small LR costs
-            # the optimizer the same arithmetic as the schedule's.
-            'optim_wrapper.optimizer.lr': 1e-4,
             'work_dir': work_dir,
+            # The configs' visualizer is one global instance by name: a
+            # later Runner would write into an earlier, deleted work_dir.
+            'visualizer.name': f'benchmark-{uuid.uuid4().hex}',
             'default_hooks.logger.interval': 10**9,
             'log_level': 'WARNING',
         })
+        if lr is not None:
+            # Steps on a reused batch must not diverge: a small LR costs
+            # the optimizer the same arithmetic as the schedule's.
+            overrides['optim_wrapper.optimizer.lr'] = lr
+        if seed is not None:
+            overrides['randomness'] = dict(seed=seed)
         cfg.merge_from_dict(overrides)
         cfg.merge_from_dict(cfg_options or {})
-        if amp:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+        self.autocast = contextlib.nullcontext
+        if mode.startswith('amp-'):
+            dtype = 'float16' if mode == 'amp-fp16' else 'bfloat16'
+            if cuda:
+                cfg.optim_wrapper.update(type='AmpOptimWrapper',
+                                         loss_scale='dynamic', dtype=dtype)
+            else:
+                self.autocast = lambda: torch.autocast(
+                    'cpu', dtype=torch.bfloat16)
         cfg.launcher = 'none'
-        self.name = config
+        if lr is None and cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
+            # tools/train.py --auto-scale-lr: the paper's images seen.
+            cfg.auto_scale_lr.enable = True
+            scale_schedule_to_batch(cfg, total_batch_size(cfg))
+        self.name, self.mode = config, mode
         self.runner = runner = build_runner(cfg)
         # What Runner.train() does before its loop, without the hooks.
         runner._train_loop = runner.build_train_loop(runner._train_loop)
         runner.optim_wrapper = runner.build_optim_wrapper(
             runner.optim_wrapper)
+        if lr is None:
+            runner.scale_lr(runner.optim_wrapper, runner.auto_scale_lr)
+            self.schedulers = runner.build_param_scheduler(
+                runner.param_schedulers)
         runner._init_model_weights()
+        if mode == 'channels-last':
+            to_channels_last(runner.model)
         self.loader = iter(runner.train_dataloader)
         self.batch = next(self.loader)
         self.times: Dict[str, List[float]] = {'step': [], 'step+data': []}
@@ -142,8 +197,9 @@ class StepBench:
         with _RssSampler() if not cuda else contextlib.nullcontext() as rss:
             start = time.perf_counter()
             batch = self._next_batch() if with_data else self.batch
-            losses = self.runner.model.train_step(
-                batch, optim_wrapper=self.runner.optim_wrapper)
+            with self.autocast():
+                losses = self.runner.model.train_step(
+                    batch, optim_wrapper=self.runner.optim_wrapper)
             if cuda:
                 torch.cuda.synchronize()
             seconds = time.perf_counter() - start
@@ -171,37 +227,46 @@ class StepBench:
 
 
 def compare(configs: Sequence[str], data_root: str,
-            input_size: Optional[Sequence[int]], batch_size: int, amp: bool,
+            input_size: Optional[Sequence[int]], batch_size: int, mode: str,
             warmup: int, iters: int,
             cfg_options: Optional[dict] = None) -> List[Dict[str, float]]:
-    """Builds every config, then alternates their steps (``warmup``
-    unrecorded rounds, then ``iters`` recorded rounds of a step without
-    and one with data loading)."""
+    """Builds every config in ``mode``, then alternates their steps
+    (``warmup`` unrecorded rounds, then ``iters`` recorded rounds of a step
+    without and one with data loading)."""
     with tempfile.TemporaryDirectory() as work_dir:
-        benches = [StepBench(c, data_root, input_size, batch_size, amp,
+        benches = [StepBench(c, data_root, input_size, batch_size, mode,
                              osp.join(work_dir, str(i)), cfg_options)
                    for i, c in enumerate(configs)]
         for round_ in range(warmup + iters):
             for bench in benches:
                 for with_data in (False, True):
                     bench.step(with_data, record=round_ >= warmup)
-        return [dict(config=b.name, **b.summary()) for b in benches]
+        rows = [dict(config=b.name, mode=mode, batch_size=batch_size,
+                     **b.summary()) for b in benches]
+    for row in rows:
+        row['images_s'] = batch_size / row['step_s']
+    return rows
 
 
 def format_rows(rows: Sequence[dict], device: str) -> str:
-    """The table: medians, memory and, for two configs, first / second."""
+    """The table: medians, images/s, memory and, per mode with two
+    configs, first / second."""
     width = max(len(r['config']) for r in rows) + 2
-    lines = [f'training step on {device}: median seconds, memory '
-             '(persistent + step peak)',
-             f'{"config":<{width}}{"step s":>9}{"step+data s":>13}'
-             f'{"memory MiB":>12}']
-    for r in rows:
-        lines.append(f'{r["config"]:<{width}}{r["step_s"]:>9.3f}'
-                     f'{r["step_data_s"]:>13.3f}{r["memory_mb"]:>12.0f}')
-    if len(rows) == 2:
-        a, b = rows
-        lines.append(f'{"ratio (first / second)":<{width}}'
-                     f'{a["step_s"] / b["step_s"]:>8.3f}x'
-                     f'{a["step_data_s"] / b["step_data_s"]:>12.3f}x'
-                     f'{a["memory_mb"] / b["memory_mb"]:>11.3f}x')
+    lines = [f'training step on {device}: median seconds, images/s of the '
+             'step, memory (persistent + step peak)',
+             f'{"mode":<15}{"batch":>6}  {"config":<{width}}{"step s":>9}'
+             f'{"step+data s":>13}{"images/s":>10}{"memory MiB":>12}']
+    for index, r in enumerate(rows):
+        lines.append(f'{r["mode"]:<15}{r["batch_size"]:>6}  '
+                     f'{r["config"]:<{width}}{r["step_s"]:>9.3f}'
+                     f'{r["step_data_s"]:>13.3f}{r["images_s"]:>10.2f}'
+                     f'{r["memory_mb"]:>12.0f}')
+        pair = rows[index - 1] if index % 2 else None
+        if pair is not None and pair['mode'] == r['mode']:
+            a, b = pair, r
+            lines.append(f'{"":<21}  {"ratio (first / second)":<{width}}'
+                         f'{a["step_s"] / b["step_s"]:>8.3f}x'
+                         f'{a["step_data_s"] / b["step_data_s"]:>12.3f}x'
+                         f'{a["images_s"] / b["images_s"]:>9.3f}x'
+                         f'{a["memory_mb"] / b["memory_mb"]:>11.3f}x')
     return '\n'.join(lines)

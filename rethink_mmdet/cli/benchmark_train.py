@@ -1,5 +1,6 @@
 """``tools/analysis_tools/benchmark_train.py``: training-step time and
-memory of a config, side by side with stock MMDetection's."""
+memory of a config, side by side with stock MMDetection's, in the step
+modes a user can pick (fp32, AMP fp16/bf16, channels-last; any batch)."""
 import argparse
 import logging
 import os.path as osp
@@ -11,6 +12,7 @@ from mmengine.config import DictAction
 from rethink_mmdet.runner import UsageError
 
 STOCK = 'mmdet::scratch/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py'
+MODES = ('fp32', 'amp-fp16', 'amp-bf16', 'channels-last')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -18,7 +20,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         description='Times the training step (forward, backward, optimizer; '
         'without and with data loading; median after warm-up) and the peak '
         'memory of CONFIG and, in the same process, of --vs, on synthetic '
-        'COCO data, and prints the ratio.')
+        'COCO data, in each --modes, and prints the ratios.')
     parser.add_argument('config', help='config file (mmdet::REL allowed)')
     parser.add_argument(
         '--vs', metavar='MMDET_CONFIG', nargs='?', const=STOCK,
@@ -29,12 +31,28 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'LONG SHORT (default: the configs\' 1333 800)')
     parser.add_argument('--batch-size', type=int, default=2,
                         help='images per step (default: 2, the paper\'s '
-                        'per-GPU batch)')
+                        'per-GPU batch; 16: a whole paper batch on one GPU)')
+    parser.add_argument(
+        '--modes', nargs='+', default=['fp32'], metavar='MODE',
+        help=f'step modes, each timed in turn: {", ".join(MODES)} (default: '
+        'fp32). amp-fp16 needs a GPU; on a CPU it is skipped with a message')
     parser.add_argument('--amp', action='store_true',
-                        help='mixed precision (AmpOptimWrapper)')
+                        help='the same as --modes amp-fp16')
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--iters', type=int, default=10,
                         help='recorded steps per config and mode')
+    parser.add_argument(
+        '--loss-check', type=int, default=0, metavar='N',
+        help='also train CONFIG from the same seed for N iterations of fp32 '
+        'at batch 2 and each mode over the same images, with the config\'s '
+        'LR schedule (auto-scaled to the batch), and check that the losses '
+        'track (default: 0, no check)')
+    parser.add_argument('--loss-window', type=int, default=32,
+                        help='images per window of the loss comparison '
+                        '(default: 32)')
+    parser.add_argument('--loss-tolerance', type=float, default=0.1,
+                        help='largest relative difference of a window\'s '
+                        'mean loss (default: 0.1)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, default={},
         help='overrides for every compared config, e.g. '
@@ -44,30 +62,55 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> list:
-    args = parse_args(argv)
+def _check_args(args: argparse.Namespace) -> None:
     if args.input_size is not None and len(args.input_size) > 2:
         raise UsageError(f'--input-size takes 1 or 2 values, got '
                          f'{args.input_size}')
     if args.input_size is not None and len(args.input_size) == 1:
         args.input_size *= 2
-    for name in ('batch_size', 'iters'):
+    for name in ('batch_size', 'iters', 'loss_window'):
         if getattr(args, name) < 1:
             raise UsageError(f'--{name.replace("_", "-")} must be >= 1')
-    if args.warmup < 0:
-        raise UsageError('--warmup must be >= 0')
+    for name in ('warmup', 'loss_check'):
+        if getattr(args, name) < 0:
+            raise UsageError(f'--{name.replace("_", "-")} must be >= 0')
+    if args.amp:
+        args.modes = ['amp-fp16']
+    for mode in args.modes:
+        if mode not in MODES:
+            raise UsageError(f'--modes: unknown mode {mode!r}; choose from '
+                             f'{", ".join(MODES)}')
+    if args.loss_check and (args.loss_window % 2
+                            or args.loss_window % args.batch_size):
+        raise UsageError(f'--loss-window {args.loss_window} must be a '
+                         f'multiple of 2 and of --batch-size')
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    args = parse_args(argv)
+    _check_args(args)
     import torch
     import rethink_mmdet  # noqa: F401
     from mmengine.logging import MMLogger
+    from rethink_mmdet.benchmarks import loss_tracking
     from rethink_mmdet.benchmarks.train_speed import (compare, format_rows,
+                                                      mode_problem,
                                                       resolve_config)
     from rethink_mmdet.datasets.synthetic_coco import make_synthetic_coco
     configs = [args.config] + ([args.vs] if args.vs else [])
     for config in configs:
         resolve_config(config)  # a missing file fails before any work
-    if args.amp and not torch.cuda.is_available():
-        raise UsageError('--amp needs a GPU (torch.cuda.is_available() is '
-                         'False)')
+    cuda = torch.cuda.is_available()
+    modes = []
+    for mode in dict.fromkeys(args.modes):
+        problem = mode_problem(mode, cuda)
+        if problem:
+            print(f'skipping {mode}: {problem}')
+        else:
+            modes.append(mode)
+    if not modes:
+        raise UsageError('no --modes left to run on this machine')
+    result = dict(rows=[], loss_checks=[])
     with tempfile.TemporaryDirectory() as tmp:
         data_root = args.data_root
         if data_root is None:
@@ -75,11 +118,23 @@ def main(argv: Optional[Sequence[str]] = None) -> list:
             # Enough images that step+data never waits on a reshuffle.
             make_synthetic_coco(data_root, num_train=64, num_val=4, seed=0)
         MMLogger.get_current_instance().setLevel(logging.WARNING)
-        rows = compare(configs, data_root, args.input_size, args.batch_size,
-                       args.amp, args.warmup, args.iters, args.cfg_options)
-    device = (torch.cuda.get_device_name() if torch.cuda.is_available()
+        for mode in modes:
+            result['rows'] += compare(configs, data_root, args.input_size,
+                                      args.batch_size, mode, args.warmup,
+                                      args.iters, args.cfg_options)
+        if args.loss_check:
+            runs = [(m, args.batch_size) for m in modes
+                    if (m, args.batch_size) != loss_tracking.REFERENCE]
+            result['loss_checks'] = loss_tracking.check_modes(
+                args.config, data_root, args.input_size, runs,
+                args.loss_check, args.loss_window, args.loss_tolerance,
+                cfg_options=args.cfg_options)
+    device = (torch.cuda.get_device_name() if cuda
               else f'CPU ({torch.get_num_threads()} threads)')
-    print(format_rows(rows, device + (', AMP' if args.amp else '')
-                      + f', batch {args.batch_size}, input '
+    print(format_rows(result['rows'], f'{device}, input '
                       f'{args.input_size or "1333x800 (config)"}'))
-    return rows
+    if result['loss_checks']:
+        print(loss_tracking.format_checks(
+            result['loss_checks'], args.loss_check, args.loss_window,
+            args.loss_tolerance))
+    return result

@@ -1,6 +1,7 @@
 from .coco_keypoints import (COCO_KEYPOINT_OFFSET, CocoKeypointDataset,
                              keypoint_flip_indices)
 from .coco_subset import make_coco_subset
+from .pack_inputs import FastPackDetInputs
 from .keypoint_transforms import (LoadKeypoints, PackKeypointDetInputs,
                                   transform_keypoints)
 from .synthetic_coco import CATEGORIES, make_split, make_synthetic_coco
@@ -11,7 +12,8 @@ from .validation import (DataProblem, DatasetError, check_coco_dataset,
                          check_config_datasets, validate_config_datasets)
 
 __all__ = ['CATEGORIES', 'COCO_KEYPOINT_OFFSET', 'CocoKeypointDataset',
-           'DataProblem', 'DatasetError', 'LoadKeypoints',
+           'DataProblem', 'DatasetError', 'FastPackDetInputs',
+           'LoadKeypoints',
            'PackKeypointDetInputs', 'SHAPE_CLASSES',
            'SyntheticShapesClassification', 'check_coco_dataset',
            'check_config_datasets', 'keypoint_flip_indices', 'make_split',

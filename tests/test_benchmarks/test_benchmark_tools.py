@@ -11,11 +11,13 @@ def test_benchmark_train_compares_two_configs(tiny_coco, capsys):
     from rethink_mmdet.cli.benchmark_train import main
     rows = main([TOY_CONFIG, '--vs', TOY_CONFIG, '--input-size', '64',
                  '--batch-size', '1', '--warmup', '0', '--iters', '1',
-                 '--data-root', tiny_coco])
+                 '--data-root', tiny_coco])['rows']
     out = capsys.readouterr().out
     assert 'ratio (first / second)' in out and 'CPU' in out
     assert len(rows) == 2
     for row in rows:
+        assert row['mode'] == 'fp32'
+        assert row['images_s'] == 1 / row['step_s']
         assert row['step_s'] > 0 and row['step_data_s'] > 0
         # The toy model's parameters and momentum alone are ~1 MiB.
         assert row['memory_mb'] > 1
@@ -27,6 +29,9 @@ def test_benchmark_train_rejects_bad_input(tmp_path):
     assert run_main(main, [TOY_CONFIG, '--vs', 'mmdet::no/such.py']) == 2
     assert run_main(main, [TOY_CONFIG, '--input-size', '1', '2', '3']) == 2
     assert run_main(main, [TOY_CONFIG, '--iters', '0']) == 2
+    assert run_main(main, [TOY_CONFIG, '--modes', 'fp8']) == 2
+    assert run_main(main, [TOY_CONFIG, '--loss-check', '4',
+                           '--loss-window', '3']) == 2
 
 
 def test_stock_config_resolves_from_installed_mmdet():
@@ -50,3 +55,60 @@ def test_benchmark_sync_bn_rejects_bad_input():
     from rethink_mmdet.cli.benchmark_sync_bn import main
     assert run_main(main, ['--world-size', '0']) == 2
     assert run_main(main, ['--device', 'cuda', '--world-size', '64']) == 2
+
+
+@pytest.mark.slow
+def test_benchmark_train_modes_and_loss_check_on_cpu(tiny_coco, capsys):
+    import torch
+
+    from rethink_mmdet.cli.benchmark_train import main
+    result = main([TOY_CONFIG, '--vs', TOY_CONFIG, '--input-size', '64',
+                   '--modes', 'fp32', 'amp-fp16', 'amp-bf16',
+                   'channels-last', '--warmup', '0', '--iters', '1',
+                   '--loss-check', '8', '--loss-window', '8',
+                   '--loss-tolerance', '0.05', '--data-root', tiny_coco])
+    out = capsys.readouterr().out
+    cuda = torch.cuda.is_available()
+    modes = ['fp32'] + (['amp-fp16'] if cuda else []) + ['amp-bf16',
+                                                        'channels-last']
+    if not cuda:
+        assert 'skipping amp-fp16: amp-fp16 needs a GPU' in out
+    assert [r['mode'] for r in result['rows']] == [m for m in modes
+                                                   for _ in range(2)]
+    assert out.count('ratio (first / second)') == len(modes)
+    checks = {c['mode']: c for c in result['loss_checks']}
+    assert set(checks) == set(modes) - {'fp32'}
+    for check in checks.values():
+        # 16 images, windows of 8: the curves from the same seed agree.
+        assert check['windows'] == 2 and check['ok'], check
+    # bf16 really ran in reduced precision: its losses are not fp32's.
+    assert checks['amp-bf16']['mean_rel'] > 0
+    assert 'tracks' in out
+
+
+@pytest.mark.slow
+def test_batch_16_on_one_process_keeps_the_paper_schedule(tiny_coco,
+                                                          tmp_path):
+    # A GN row's whole batch of 16 on one GPU is the paper's recipe; with
+    # the LR schedule auto-scaled (as tools/train.py --auto-scale-lr) it
+    # keeps the paper's iterations and LR.
+    from rethink_mmdet.benchmarks.train_speed import StepBench
+    from rethink_mmdet.runner import load_config
+    from rethink_mmdet.testing import config_path
+    row = config_path(
+        'schedule-study/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py')
+    paper = load_config(row)
+    bench = StepBench(row, tiny_coco, (64, 64), 16, 'fp32',
+                      str(tmp_path), lr=None, seed=0)
+    cfg = bench.runner.cfg
+    assert cfg.train_dataloader.batch_size == 16
+    assert cfg.train_cfg.max_iters == paper.train_cfg.max_iters
+    assert cfg.param_scheduler == paper.param_scheduler
+    group = bench.runner.optim_wrapper.optimizer.param_groups[0]
+    assert group['initial_lr'] == pytest.approx(
+        paper.optim_wrapper.optimizer.lr)
+    # At batch 2 the same code path scales the schedule by 8.
+    half = StepBench(row, tiny_coco, (64, 64), 2, 'fp32',
+                     str(tmp_path / 'b2'), lr=None, seed=0)
+    assert half.runner.cfg.train_cfg.max_iters == \
+        8 * paper.train_cfg.max_iters

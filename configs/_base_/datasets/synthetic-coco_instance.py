@@ -8,10 +8,11 @@ image_scale = (128, 128)
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True,
+         poly2mask=False),
     dict(type='Resize', scale=image_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
+    dict(type='FastPackDetInputs'),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
