@@ -52,7 +52,8 @@ def run_main(main, argv: Optional[Sequence[str]] = None) -> int:
     """Runs a tool's main; bad input exits 2 with its message, no traceback.
 
     Bad input: a :class:`UsageError`, a dataset that fails the checks, a
-    missing or damaged checkpoint, a scratch config that would train with
+    missing or damaged checkpoint or one that needs code to load (refused
+    unless trusted), a scratch config that would train with
     frozen or eval-mode parts (found when the weights are initialized,
     before the first iteration), or a work_dir the analysis tools cannot
     read. A diverged run (:class:`DivergenceError`) exits 1, also with its
