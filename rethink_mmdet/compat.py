@@ -7,7 +7,11 @@ are resolved while the file is parsed, before the config's own
 
 * mmengine's ``is_installed``/``get_installed_path`` without
   ``pkg_resources`` (:func:`_patch_package_utils`);
-* mmengine's local checkpoint loader (:func:`_patch_checkpoint_loading`);
+* mmengine's checkpoint loaders read files as data, not code
+  (:func:`_patch_checkpoint_loading`), and the Runner's ``load_from`` and
+  ``--resume`` also accept the types mmengine pickles into its checkpoints
+  (:func:`_patch_runner_checkpoint_types`; the allowlist is
+  :func:`training_checkpoint_types`);
 * mmengine's local file backend writes atomically
   (:func:`_patch_local_file_backend`);
 * mmengine's distributed init on CPU-only machines
@@ -18,10 +22,13 @@ are resolved while the file is parsed, before the config's own
 :func:`adapt_cfg_to_device` is the one change made to a config rather than
 a library (CPU-only distributed jobs), applied by the runner.
 """
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
 import os.path as osp
+import pickle
+from urllib.parse import urlparse
 
 import torch
 
@@ -82,25 +89,119 @@ def _patch_package_utils() -> None:
 
 
 def load_local_checkpoint(filename: str, map_location=None):
-    """Loads a local checkpoint file written by mmengine (trusted pickle).
+    """mmengine's loader of local files, reading them as data.
 
-    torch 2.6 made ``weights_only=True`` the default of ``torch.load``, which
-    refuses mmengine's checkpoints (they pickle the message hub, numpy scalars
-    and config objects). mmengine 0.10.7 calls ``torch.load`` without the
-    argument, so ``--resume``, ``load_from`` and ``init_cfg=Pretrained`` all
-    break. Checkpoints are code-equivalent: load only files you trust. A
-    missing or damaged file raises a ``CheckpointError`` naming it.
+    mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; this
+    reads with ``weights_only=True`` (plus the training-state types while
+    the Runner loads ``load_from`` or ``--resume``, see
+    :func:`training_checkpoint_globals`) and refuses a file that needs code
+    to load, unless the user trusts checkpoints
+    (:func:`~rethink_mmdet.engine.checkpointing.load_as_data`). A missing
+    or damaged file raises a ``CheckpointError`` naming it.
     """
     from rethink_mmdet.engine.checkpointing import read_checkpoint
     return read_checkpoint(filename, map_location=map_location)
 
 
+def load_url(url: str, model_dir=None, map_location=None, progress=True,
+             check_hash=False, file_name=None):
+    """mmengine's ``load_url`` (torchvision://, open-mmlab://, http(s)://)
+    reading the downloaded file as data, not as code.
+
+    mmengine 0.10.7 calls ``torch.hub.load_state_dict_from_url``, whose
+    ``weights_only`` defaults to False: a file from the internet would run
+    its pickled code.
+    """
+    from torch.hub import get_dir, load_state_dict_from_url
+
+    from rethink_mmdet.engine.checkpointing import load_as_data
+    cached = osp.join(model_dir or osp.join(get_dir(), 'checkpoints'),
+                      file_name or osp.basename(urlparse(url).path))
+    return load_as_data(
+        lambda weights_only: load_state_dict_from_url(
+            url, model_dir, map_location, progress, check_hash, file_name,
+            weights_only=weights_only), url, cached)
+
+
 def _patch_checkpoint_loading() -> None:
-    # Remove once mmengine passes weights_only=False itself (mmengine > 0.10.7).
+    # mmengine 0.10.7 calls torch.load without weights_only (torch >= 2.6
+    # then refuses mmengine's own checkpoints) and torch.hub's loader, whose
+    # default runs code from a downloaded file. Remove once mmengine reads
+    # checkpoints with weights_only=True and an allowlist itself.
+    import mmengine.runner.checkpoint as checkpoint_module
     from mmengine.runner.checkpoint import CheckpointLoader
     ORIGINALS['load_from_local'] = CheckpointLoader._schemes['']
     CheckpointLoader.register_scheme(prefixes='', force=True)(
         load_local_checkpoint)
+    ORIGINALS['load_url'] = checkpoint_module.load_url
+    checkpoint_module.load_url = load_url
+
+
+#: The statistics mmengine's HistoryBuffer pickles with each buffer.
+_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def history_buffer_statistic(owner, name: str):
+    """The one ``getattr`` a training checkpoint needs, and no other.
+
+    A ``HistoryBuffer`` pickles its statistics methods, which pickle writes
+    as ``getattr(HistoryBuffer, 'min')``. A free ``getattr`` would reach any
+    module's globals from an allowed class (code execution), so this stands
+    in for ``builtins.getattr`` and resolves those four methods only.
+    """
+    from mmengine.logging import HistoryBuffer
+    if owner is HistoryBuffer and name in _HISTORY_BUFFER_STATISTICS:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'getattr({getattr(owner, "__name__", type(owner).__name__)}, '
+        f'{name!r}), not a HistoryBuffer statistic')
+
+
+def training_checkpoint_types() -> list:
+    """What mmengine 0.10.x and this package pickle into a training
+    checkpoint besides tensors and plain containers, all data:
+
+    * the message hub's ``HistoryBuffer`` objects (with their statistics
+      methods, see :func:`history_buffer_statistic`);
+    * numpy arrays, scalars and their dtypes: the buffers' histories,
+      values logged as numpy scalars (``eta``, metrics), and numpy's random
+      state saved by ``ExactResumeHook`` (torch's and Python's random
+      states are a tensor and a tuple of ints);
+    * the numpy 1.x names of the same functions, for checkpoints written
+      on a machine with numpy 1.x.
+    """
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+    from numpy._core.multiarray import _reconstruct, scalar
+    dtypes = [type(np.dtype(name)) for name in (
+        'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16',
+        'uint32', 'uint64', 'float16', 'float32', 'float64')]
+    return [HistoryBuffer, (history_buffer_statistic, 'builtins.getattr'),
+            np.ndarray, np.dtype, _reconstruct, scalar, *dtypes,
+            (_reconstruct, 'numpy.core.multiarray._reconstruct'),
+            (scalar, 'numpy.core.multiarray.scalar')]
+
+
+def training_checkpoint_globals():
+    """Context in which ``torch.load(..., weights_only=True)`` also reads
+    :func:`training_checkpoint_types` (the allowlist, in one place)."""
+    return torch.serialization.safe_globals(training_checkpoint_types())
+
+
+def _patch_runner_checkpoint_types() -> None:
+    # Runner.load_checkpoint reads load_from and --resume: checkpoints
+    # written by mmengine, with its message hub and numpy values. Weights
+    # files (Pretrained, imagenet://) get tensors and containers only.
+    # Keep while mmengine pickles objects into its checkpoints.
+    from mmengine.runner import Runner
+    original = ORIGINALS['Runner.load_checkpoint'] = Runner.load_checkpoint
+
+    @functools.wraps(original)
+    def load_checkpoint(self, *args, **kwargs):
+        with training_checkpoint_globals():
+            return original(self, *args, **kwargs)
+
+    Runner.load_checkpoint = load_checkpoint
 
 
 def _patch_local_file_backend() -> None:
@@ -200,6 +301,7 @@ def apply_patches() -> None:
         return
     _patch_package_utils()
     _patch_checkpoint_loading()
+    _patch_runner_checkpoint_types()
     _patch_local_file_backend()
     _patch_cpu_distributed_init()
     _patch_bf16_ops()

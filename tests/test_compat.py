@@ -27,9 +27,14 @@ def mmengine_style_checkpoint(tmp_path):
 
 
 def test_checkpoint_loads_through_mmengine(mmengine_style_checkpoint):
-    # The path --resume, load_from and init_cfg=Pretrained all take.
+    # The path --resume, load_from and init_cfg=Pretrained all take; the
+    # Runner (load_from, --resume) reads with mmengine's types allowed.
+    from mmengine.runner import Runner
     assert CheckpointLoader._schemes[''] is compat.load_local_checkpoint
-    checkpoint = _load_checkpoint(mmengine_style_checkpoint, 'cpu')
+    assert (Runner.load_checkpoint.__wrapped__
+            is compat.ORIGINALS['Runner.load_checkpoint'])
+    with compat.training_checkpoint_globals():
+        checkpoint = _load_checkpoint(mmengine_style_checkpoint, 'cpu')
     assert checkpoint['meta']['iter'] == 1
     assert torch.equal(checkpoint['state_dict']['weight'], torch.ones(2))
     assert 'log_scalars' in checkpoint['message_hub']

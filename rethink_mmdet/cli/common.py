@@ -7,6 +7,7 @@ from typing import Optional, Sequence
 
 from mmengine.config import DictAction
 
+from rethink_mmdet.engine.checkpointing import TRUST_ENV
 from rethink_mmdet.runner import UsageError
 
 
@@ -29,11 +30,21 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 def parse_with_common_args(parser: argparse.ArgumentParser,
                            argv: Optional[Sequence[str]] = None
                            ) -> argparse.Namespace:
-    """Adds the shared arguments, parses, and exports ``LOCAL_RANK``."""
+    """Adds the shared arguments and ``--trust-checkpoint``, parses, and
+    exports ``LOCAL_RANK`` and the opt-in."""
     add_common_args(parser)
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help='load checkpoints with full unpickling, for an old or foreign '
+        'file refused as not plain data: this runs code from the file, so '
+        f'only for files you trust (same as {TRUST_ENV}=1)')
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if args.trust_checkpoint:
+        # Through the environment: mmengine's loaders and every process of
+        # the job see it.
+        os.environ[TRUST_ENV] = '1'
     return args
 
 
@@ -41,7 +52,8 @@ def run_main(main, argv: Optional[Sequence[str]] = None) -> int:
     """Runs a tool's main; bad input exits 2 with its message, no traceback.
 
     Bad input: a :class:`UsageError`, a dataset that fails the checks, a
-    missing or damaged checkpoint, a scratch config that would train with
+    missing or damaged checkpoint or one that needs code to load (refused
+    unless trusted), a scratch config that would train with
     frozen or eval-mode parts (found when the weights are initialized,
     before the first iteration), or a work_dir the analysis tools cannot
     read. A diverged run (:class:`DivergenceError`) exits 1, also with its

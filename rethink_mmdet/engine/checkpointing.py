@@ -9,6 +9,7 @@ goes to a temporary file in the same folder that is renamed over the
 target once complete, so a reader sees the old file or the new one, never
 half of one.
 """
+import functools
 import glob
 import logging
 import os
@@ -17,7 +18,7 @@ import pickle
 import re
 import tempfile
 import zipfile
-from typing import List, Optional, Union
+from typing import Callable, List, Optional, Union
 
 import torch
 from mmengine.fileio.backends import LocalBackend
@@ -34,6 +35,67 @@ class CheckpointError(Exception):
 
 class MissingCheckpointError(CheckpointError, FileNotFoundError):
     """A checkpoint path where there is no file."""
+
+
+#: Set to 1 to load every checkpoint with full unpickling (``tools/train.py``
+#: and ``tools/test.py``: ``--trust-checkpoint``). That runs code from the
+#: file: only for files from a source you trust.
+TRUST_ENV = 'RETHINK_TRUST_CHECKPOINTS'
+
+
+class UntrustedCheckpointError(CheckpointError):
+    """A checkpoint that needs code to load, refused before any of it ran."""
+
+
+def checkpoints_trusted() -> bool:
+    """Whether the user opted in to full unpickling (:data:`TRUST_ENV`)."""
+    return os.environ.get(TRUST_ENV, '').strip() not in ('', '0')
+
+
+def _refused_names(error: Exception, path: Optional[str]) -> str:
+    """What a refused file tried to load, in one line."""
+    if path is not None and zipfile.is_zipfile(path):
+        try:  # lists every refused global, reading the pickle statically
+            names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        except (ValueError, RuntimeError, OSError):
+            names = []
+        if names:
+            return ', '.join(sorted(names))
+    text = str(error)
+    named = re.search(r'GLOBAL (\S+) was not an allowed global', text)
+    if named:
+        return named.group(1)
+    reason = text.split('WeightsUnpickler error:')[-1].strip()
+    return ' '.join(reason.split('\n\n')[0].split())
+
+
+def load_as_data(load: Callable[..., object], source: str,
+                 path: Optional[str] = None):
+    """Calls ``load(weights_only=...)`` (``torch.load`` or torch.hub's
+    loader): torch's weights-only unpickler, which builds tensors, plain
+    containers and the types allowed at the time, and nothing else.
+
+    Args:
+        load: The loader, taking ``weights_only``.
+        source: The name the user gave (path, URL), for the message.
+        path: The local file, to list everything it would load.
+
+    Raises:
+        UntrustedCheckpointError: the file needs more (a pickled object
+            or function); nothing from it was built. The message names the
+            file, what it tried to load and the opt-in.
+    """
+    if checkpoints_trusted():
+        # The user's explicit opt-in: this runs code from the file.
+        return load(weights_only=False)
+    try:
+        return load(weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise UntrustedCheckpointError(
+            f'checkpoint {source} is not plain data (weights-only loading '
+            f'refused {_refused_names(e, path)}; nothing from the file was '
+            'run): if you trust the file, pass --trust-checkpoint or set '
+            f'{TRUST_ENV}=1, which runs code from the file') from None
 
 
 def write_atomically(data: Union[bytes, str], path: str) -> None:
@@ -73,20 +135,19 @@ class AtomicLocalBackend(LocalBackend):
 
 
 def read_checkpoint(path: str, map_location=None) -> dict:
-    """Loads a local checkpoint written by mmengine (a trusted pickle).
+    """Loads a local checkpoint as data (:func:`load_as_data`).
 
     Raises:
-        CheckpointError: the file is missing, truncated or corrupt; the
-            message names the file.
+        CheckpointError: the file is missing, truncated or corrupt, or
+            needs code to load; the message names the file.
     """
     path = osp.expanduser(path)
     if not osp.isfile(path):
         raise MissingCheckpointError(f'checkpoint {path} does not exist')
     try:
-        # mmengine pickles the message hub, numpy scalars and the config,
-        # which torch >= 2.6's default weights_only=True refuses.
-        return torch.load(path, map_location=map_location,
-                          weights_only=False)
+        return load_as_data(
+            functools.partial(torch.load, path, map_location=map_location),
+            path, path)
     except (RuntimeError, EOFError, pickle.UnpicklingError, ValueError,
             zipfile.BadZipFile, OSError) as e:
         raise CheckpointError(
@@ -105,6 +166,10 @@ def checkpoint_problem(path: str) -> Optional[str]:
     if not zipfile.is_zipfile(path):
         try:
             read_checkpoint(path, map_location='cpu')  # legacy format
+        except UntrustedCheckpointError:
+            # Whole, but not plain weights: the Runner, which also reads
+            # mmengine's types, decides whether it may load.
+            return None
         except CheckpointError as e:
             return str(e)
         return None

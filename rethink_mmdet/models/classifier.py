@@ -18,6 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmdet.registry import MODELS
 from mmengine.model import BaseModel
+from mmengine.runner.checkpoint import CheckpointLoader
 
 
 @MODELS.register_module()
@@ -97,14 +98,18 @@ def export_backbone(checkpoint: str, out: str,
     ``layer1.0.conv1.weight``, ...), as in the public ImageNet models.
 
     Args:
-        checkpoint: A Runner checkpoint of a :class:`BackboneClassifier`.
+        checkpoint: A Runner checkpoint of a :class:`BackboneClassifier`,
+            read as data: the caller allows mmengine's training-state types
+            (``compat.training_checkpoint_globals()``).
         out: The ``.pth`` file to write.
         prefix: The backbone's prefix in the classifier's ``state_dict``.
 
     Returns:
         The number of tensors written.
     """
-    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    # Through mmengine's loader: read as data (a training checkpoint needs
+    # the caller to allow mmengine's types, as tools/study.py does).
+    state = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     state = state.get('state_dict', state)
     backbone = {key[len(prefix):]: value for key, value in state.items()
                 if key.startswith(prefix)}

@@ -88,6 +88,7 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
         less_data: Also train the less-data pair.
         verbose: Also print the trainings' own logs.
     """
+    from rethink_mmdet.compat import training_checkpoint_globals
     from rethink_mmdet.models.classifier import export_backbone
 
     from .execute import Progress, format_seconds, is_done, train
@@ -130,9 +131,10 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
             _save_json(timings_path, timings)
             print(f'{run.label} took {format_seconds(seconds)}', flush=True)
         if run.kind == 'pretrain' and not osp.isfile(backbone):
-            count = export_backbone(
-                osp.join(run.work_dir, f'iter_{run.max_iters}.pth'),
-                backbone)
+            with training_checkpoint_globals():  # a Runner checkpoint
+                count = export_backbone(
+                    osp.join(run.work_dir, f'iter_{run.max_iters}.pth'),
+                    backbone)
             print(f'backbone ({count} tensors) saved as {backbone}',
                   flush=True)
 

@@ -121,3 +121,36 @@ def toy_train_command(work_dir: str, data_root: str, max_iters: int,
     options.update(overrides)
     return [sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir',
             str(work_dir), *extra, *as_cli_options(options)]
+
+
+class _RunsCode:
+    """Unpickles by running Python code (``exec``): what a malicious
+    checkpoint does; the code here only creates the file ``marker``."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return exec, (f'open({self.marker!r}, "w").close()', )
+
+
+def write_code_running_checkpoint(path: str, marker: str,
+                                  checkpoint: Optional[dict] = None) -> None:
+    """Saves ``checkpoint`` (default: an empty ``state_dict``) with one
+    more entry whose unpickling creates the file ``marker``: loading the
+    file with full unpickling runs code, and is otherwise a valid
+    checkpoint."""
+    import torch
+    checkpoint = dict(checkpoint or dict(state_dict={}))
+    checkpoint['payload'] = _RunsCode(marker)
+    torch.save(checkpoint, path)
+
+
+def read_run_checkpoint(path: str) -> dict:
+    """A checkpoint our training runs wrote, read as ``--resume`` reads it
+    (weights only, with mmengine's training-state types)."""
+    import torch
+
+    from rethink_mmdet.compat import training_checkpoint_globals
+    with training_checkpoint_globals():
+        return torch.load(path, map_location='cpu', weights_only=True)

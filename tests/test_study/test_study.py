@@ -15,7 +15,7 @@ from rethink_mmdet.engine.schedulers import rule_drop_points
 from rethink_mmdet.study.execute import Progress, resume_argument
 from rethink_mmdet.study.plan import SCALES, Run, plan_runs
 from rethink_mmdet.study.report import claims
-from rethink_mmdet.testing import REPO_ROOT
+from rethink_mmdet.testing import REPO_ROOT, read_run_checkpoint
 
 
 def test_schedules_follow_the_papers_rule_scaled_to_the_toy(tmp_path):
@@ -187,8 +187,8 @@ def test_a_study_run_is_deterministic_for_its_seed(tmp_path, tiny_coco):
             cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=REPO_ROOT),
             capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr[-3000:]
-        weights.append(torch.load(work_dir / 'iter_3.pth',
-                                  weights_only=False)['state_dict'])
+        weights.append(
+            read_run_checkpoint(work_dir / 'iter_3.pth')['state_dict'])
     assert weights[0].keys() == weights[1].keys()
     for key, value in weights[0].items():
         assert torch.equal(value, weights[1][key]), key

@@ -9,10 +9,9 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
 from rethink_mmdet.testing import (REPO_ROOT, as_cli_options, config_path,
-                                   short_run_overrides,
+                                   read_run_checkpoint, short_run_overrides,
                                    synthetic_data_overrides)
 
 pytestmark = pytest.mark.slow
@@ -58,8 +57,7 @@ def test_user_config_for_a_new_backbone_checks_and_trains(tmp_path,
                       'model.train_cfg.rcnn.sampler.num': 64})])
     assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-5000:]
 
-    state = torch.load(work_dir / 'iter_2.pth', weights_only=False,
-                       map_location='cpu')['state_dict']
+    state = read_run_checkpoint(work_dir / 'iter_2.pth')['state_dict']
     # Res2Net's multi-scale convs were built, initialized and trained.
     assert 'backbone.layer1.0.convs.2.weight' in state
     [scalars] = glob.glob(osp.join(str(work_dir), '*', 'vis_data',

@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from rethink_mmdet.testing import (REPO_ROOT, TOY_CONFIG, as_cli_options,
-                                   run_tool, tool_env, toy_overrides,
-                                   toy_train_command)
+                                   read_run_checkpoint, run_tool, tool_env,
+                                   toy_overrides, toy_train_command)
 
 pytestmark = pytest.mark.slow
 
@@ -95,8 +95,8 @@ def test_sigkill_then_resume_ends_with_the_uninterrupted_weights(
     run_tool(toy_train_command(reference, tiny_coco, 6, 3, **EXACT))
     resumed = _kill_and_resume(tmp_path, 'killed', tiny_coco, kill_after,
                                **EXACT)
-    expected = torch.load(reference / 'iter_6.pth', weights_only=False)
-    actual = torch.load(resumed / 'iter_6.pth', weights_only=False)
+    expected = read_run_checkpoint(reference / 'iter_6.pth')
+    actual = read_run_checkpoint(resumed / 'iter_6.pth')
     assert _max_difference(expected['state_dict'],
                            actual['state_dict']) <= 1e-6
     # SGD momentum buffers and the LR schedulers' state.
@@ -119,7 +119,7 @@ def test_sigkill_then_resume_ends_with_the_uninterrupted_weights(
     plain = _kill_and_resume(tmp_path, 'no-rng-state', tiny_coco,
                              kill_after, **EXACT,
                              **{'custom_hooks.1.type': 'DivergenceGuardHook'})
-    actual = torch.load(plain / 'iter_6.pth', weights_only=False)
+    actual = read_run_checkpoint(plain / 'iter_6.pth')
     assert _max_difference(expected['state_dict'],
                            actual['state_dict']) > 1e-6
 
@@ -160,8 +160,7 @@ def test_kill_while_saving_keeps_the_previous_checkpoint(tmp_path,
                                          extra=['--resume']))
     assert 'Auto resumed' in resumed.stdout + resumed.stderr or \
         'iter_2.pth' in resumed.stdout + resumed.stderr
-    assert torch.load(work_dir / 'iter_4.pth',
-                      weights_only=False)['meta']['iter'] == 4
+    assert read_run_checkpoint(work_dir / 'iter_4.pth')['meta']['iter'] == 4
     assert not list(work_dir.glob('.tmp-*')), 'stale temporary kept'
 
 
@@ -193,8 +192,7 @@ def test_damaged_checkpoints_give_clear_errors_or_fall_back(tmp_path,
     log = result.stdout + result.stderr
     assert 'skipped unreadable checkpoint(s)' in log
     assert f'resuming from {work_dir / "iter_2.pth"}' in log
-    assert torch.load(work_dir / 'iter_4.pth',
-                      weights_only=False)['meta']['iter'] == 4
+    assert read_run_checkpoint(work_dir / 'iter_4.pth')['meta']['iter'] == 4
 
     # Nothing readable left: stop rather than restart from iteration 0.
     for path in work_dir.glob('iter_*.pth'):
@@ -237,8 +235,7 @@ def test_a_failing_rank_stops_the_whole_job_and_keeps_the_checkpoint(
         'rank 1' in result.stderr
     with open(work_dir / 'last_checkpoint') as f:
         assert f.read().strip().endswith('iter_2.pth')
-    assert torch.load(work_dir / 'iter_2.pth',
-                      weights_only=False)['meta']['iter'] == 2
+    assert read_run_checkpoint(work_dir / 'iter_2.pth')['meta']['iter'] == 2
 
 
 def test_bad_data_stops_training_before_the_first_iteration(tmp_path,

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from rethink_mmdet.testing import (REPO_ROOT, TOY_CONFIG, as_cli_options,
-                                   config_path, run_tool, short_run_overrides,
+                                   config_path, read_run_checkpoint, run_tool,
+                                   short_run_overrides,
                                    synthetic_data_overrides, tool_env,
                                    toy_overrides, toy_train_command)
 
@@ -64,7 +65,7 @@ def test_resume_continues_iterations_and_lr(tmp_path, tiny_coco):
         'resume restarted the iteration count'
     lrs = [r['lr'] for r in first + resumed if 'lr' in r]
     assert lrs == pytest.approx([0.02 * 1e-3, 0.02, 0.002, 0.002])
-    checkpoint = torch.load(work_dir / 'iter_4.pth', weights_only=False)
+    checkpoint = read_run_checkpoint(work_dir / 'iter_4.pth')
     assert checkpoint['meta']['iter'] == 4
 
 
