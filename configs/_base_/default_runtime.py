@@ -21,4 +21,7 @@ custom_hooks = [
     # Checkpoints carry the random state: a resumed run repeats the
     # interrupted one exactly (with a fixed seed and deterministic mode).
     dict(type='ExactResumeHook'),
+    # On SIGTERM or SIGUSR1 (a preemption, tools/slurm/train.sbatch's
+    # time-limit signal): checkpoint after the current iteration, exit 0.
+    dict(type='PreemptionHook'),
 ]
