@@ -1,12 +1,14 @@
 from .checkpointing import (AtomicLocalBackend, CheckpointError,
                             choose_resume_checkpoint, read_checkpoint)
-from .hooks import DivergenceError, DivergenceGuardHook, ExactResumeHook
+from .hooks import (DivergenceError, DivergenceGuardHook, ExactResumeHook,
+                    PreemptionHook)
 from .schedule_scaling import scale_schedule_to_batch, total_batch_size
 from .schedulers import DropBeforeEndLR, drop_points, rule_drop_points
 
 __all__ = [
     'AtomicLocalBackend', 'CheckpointError', 'DivergenceError',
     'DivergenceGuardHook', 'DropBeforeEndLR', 'ExactResumeHook',
-    'choose_resume_checkpoint', 'drop_points', 'read_checkpoint',
-    'rule_drop_points', 'scale_schedule_to_batch', 'total_batch_size'
+    'PreemptionHook', 'choose_resume_checkpoint', 'drop_points',
+    'read_checkpoint', 'rule_drop_points', 'scale_schedule_to_batch',
+    'total_batch_size'
 ]
