@@ -5,7 +5,7 @@ PYTHON := $(VENV)/bin/python
 # Independent tests run in parallel, one worker per core.
 PYTEST_WORKERS ?= auto
 
-.PHONY: setup demo study test clean
+.PHONY: setup demo study test gpu-check wheelhouse clean
 
 setup:
 	bash tools/setup_env.sh
@@ -19,6 +19,17 @@ study: setup
 test: setup
 	$(VENV)/bin/lint-imports
 	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) --durations=10 tests
+
+# On a GPU node: CUDA ops, AMP, SyncBN, 50 iterations + test (docs/gpu.md).
+gpu-check: setup
+	$(PYTHON) tools/misc/gpu_check.py
+
+# Where PyPI is reachable: every wheel the set-up needs, for an offline
+# `WHEELHOUSE=DIR make setup` (PY_VERSION, TORCH_SPEC, NVCC, LEAVE_OUT:
+# tools/misc/make_wheelhouse.sh).
+WHEELHOUSE ?= wheelhouse
+wheelhouse:
+	WHEELHOUSE=$(WHEELHOUSE) bash tools/misc/make_wheelhouse.sh
 
 clean:
 	rm -rf work_dirs data/synthetic_coco

@@ -12,7 +12,13 @@ GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
+if [ -z "${PYTHON:-}" ]; then
+    if [ -x "$REPO_DIR/.venv/bin/python" ]; then
+        PYTHON="$REPO_DIR/.venv/bin/python"
+    else
+        PYTHON=python
+    fi
+fi
 
 # shellcheck disable=SC2086  # SRUN_ARGS is a list of options
 PYTHONPATH="$REPO_DIR:${PYTHONPATH:-}" \
@@ -24,4 +30,4 @@ srun -p "$PARTITION" \
     --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    "$PYTHON" -u "$TOOLS_DIR/$TOOL" "$@" --launcher="slurm"
+    "$TOOLS_DIR/slurm/task.sh" "$PYTHON" -u "$TOOLS_DIR/$TOOL" "$@" --launcher="slurm"

@@ -1,23 +1,35 @@
 #!/usr/bin/env bash
 # Sets up .venv/ with the pinned stack (torch, mmengine 0.10.x, mmcv 2.1.0 with
 # compiled ops, mmdet 3.3.0, pycocotools, faster-coco-eval) and this package
-# in editable mode.
+# in editable mode. On a GPU node the ops are built for CUDA and proven on
+# the GPU; docs/gpu.md explains each choice.
 # Safe to re-run: every step checks what is already there and skips it, and a
-# stamp file makes an up-to-date environment a one-second no-op.
+# stamp file makes an up-to-date environment a few-second no-op.
 #
 # Environment:
 #   VENV=path         where to create the environment (default: .venv)
 #   PYTHON=python3.x  interpreter for a new environment (default: python3)
+#   SYSTEM_SITE_PACKAGES=1  a new environment sees PYTHON's packages (a GPU
+#                     image's torch, kept)
+#   TORCH_SPEC=...    pip arguments for torch (default: torch==2.13.0; an
+#                     installed torch is kept unless this pins another version)
+#   TORCH_CUDA_ARCH_LIST  archs of the CUDA build (default: the visible GPUs',
+#                     else 7.0 (V100) to 10.0 (B200) + PTX)
+#   WHEELHOUSE=dir    install from this folder only (make wheelhouse), no network
+#   WHEEL_STORE=dir   mmcv builds, one folder per key (torch, CUDA, archs)
+#                     (default: ~/.cache/rethink-mmdet/wheels)
 #   MAX_JOBS=n        compile jobs for the mmcv build (default: all cores)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=misc/stack.sh
+source tools/misc/stack.sh
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 STAMP="$VENV/.rethink-mmdet-setup"
-MMCV_VERSION=2.1.0
-# mmcv's setup.py imports pkg_resources, which setuptools 81 removed.
-BUILD_TOOLS=("setuptools>=64,<81" "wheel" "ninja")
+MMCV_RECORD="$VENV/.rethink-mmdet-mmcv-key"
+WHEEL_STORE=${WHEEL_STORE:-${XDG_CACHE_HOME:-$HOME/.cache}/rethink-mmdet/wheels}
+PLAN=tools/misc/setup_plan.py
 
 setup_start=$(date +%s)
 step_start=$setup_start
@@ -31,93 +43,134 @@ step() {
     step_start=$now
     printf '[setup] %s ...\n' "$step_name"
 }
+fail() { echo "[setup] error: $*" >&2; exit 1; }
 
-stamp_key() {
-    # The environment is current when this script and the package metadata
-    # are unchanged since the last successful set-up.
-    cat "$0" pyproject.toml | sha256sum | cut -d' ' -f1
+py() { "$VENV/bin/python" "$@"; }
+pip_install() { "$VENV/bin/python" -m pip install --disable-pip-version-check "$@"; }
+# Runs a planning command and takes its NAME=value lines as variables.
+plan() {
+    local out
+    out=$(py "$PLAN" "$@") || exit 1
+    eval "$out"
 }
 
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(stamp_key)" ] \
-    && "$VENV/bin/python" -c 'import rethink_mmdet, mmdet, mmcv.ops' 2>/dev/null; then
+if [ -x "$VENV/bin/python" ] && py "$PLAN" stamp-ok "$STAMP" \
+    && py -c 'import rethink_mmdet, mmdet, mmcv.ops' 2>/dev/null; then
     echo "[setup] $VENV is up to date (delete $STAMP to force a re-check)"
     exit 0
 fi
 
-py() { "$VENV/bin/python" "$@"; }
-pip_install() { "$VENV/bin/python" -m pip install --disable-pip-version-check "$@"; }
-has_module() { "$VENV/bin/python" -c "import $1" 2>/dev/null; }
+if [ -n "${WHEELHOUSE:-}" ]; then
+    [ -d "$WHEELHOUSE" ] || fail "WHEELHOUSE=$WHEELHOUSE is not a folder"
+    WHEELHOUSE=$(cd "$WHEELHOUSE" && pwd)
+    # Every pip call below: this folder only, never an index.
+    export PIP_NO_INDEX=1 PIP_FIND_LINKS=$WHEELHOUSE
+    echo "[setup] offline: installing from $WHEELHOUSE only"
+fi
 
 step "virtual environment in $VENV"
 if [ ! -x "$VENV/bin/python" ]; then
-    "$PYTHON" -m venv "$VENV"
+    if [ "${SYSTEM_SITE_PACKAGES:-0}" = 1 ]; then
+        "$PYTHON" -m venv --system-site-packages "$VENV"
+    else
+        "$PYTHON" -m venv "$VENV"
+    fi
 fi
 py --version
 
 step "torch"
-if has_module torch; then
-    echo "keeping the installed torch $(py -c 'import torch; print(torch.__version__)')"
-elif command -v nvidia-smi >/dev/null 2>&1; then
-    # A GPU node: take PyPI's default (CUDA) build of torch.
-    pip_install torch
-else
-    # CPU-only machine: 2.13.0 is the release this project is tested with.
-    pip_install "torch==2.13.0"
-fi
+plan torch
+[ -n "$GPUS" ] && echo "GPUs: $GPUS"
+case $TORCH_ACTION in
+    keep) echo "keeping the installed torch $(py -c 'import torch; print(torch.__version__, "CUDA", torch.version.cuda)')" ;;
+    replace) py -m pip uninstall -y torch && pip_install $TORCH_SPEC ;;  # word splitting: pip arguments
+    install) pip_install $TORCH_SPEC ;;
+esac
 
 step "build tools (${BUILD_TOOLS[*]})"
 pip_install "${BUILD_TOOLS[@]}"
 
 step "mmengine 0.10.x"
-pip_install "mmengine>=0.10.0,<0.11"
+pip_install "${MMENGINE[@]}"
 
 step "mmcv $MMCV_VERSION with compiled ops"
-if py -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" 2>/dev/null; then
-    echo "mmcv $MMCV_VERSION with ops is already installed"
+plan build
+echo "build for: $BUILD_DEVICE${TOOLKIT:+; $TOOLKIT}${TORCH_CUDA_ARCH_LIST:+; archs $TORCH_CUDA_ARCH_LIST}"
+echo "key: $MMCV_KEY"
+if [ "$(cat "$MMCV_RECORD" 2>/dev/null)" = "$MMCV_KEY" ] \
+    && py -c 'import mmcv.ops' 2>/dev/null; then
+    echo "this build is already installed"
 else
-    # No prebuilt mmcv 2.1.0 wheel exists for recent torch releases, so pip
-    # builds it from the PyPI source; pip's wheel cache keeps the result and
-    # the next set-up on this machine installs it in seconds.
-    echo "building from source if pip's wheel cache has no build yet (about 25 minutes on 2 cores)"
-    env PATH="$(cd "$VENV/bin" && pwd):$PATH" \
-        MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-        "$VENV/bin/python" -m pip install --disable-pip-version-check \
-        --no-build-isolation "mmcv==$MMCV_VERSION"
+    wheel=$(ls "${WHEELHOUSE:-/nonexistent}/mmcv/$MMCV_KEY"/mmcv-*.whl \
+        "$WHEEL_STORE/$MMCV_KEY"/mmcv-*.whl 2>/dev/null | head -n 1 || true)
+    if [ -z "$wheel" ]; then
+        source=mmcv==$MMCV_VERSION
+        [ -n "${WHEELHOUSE:-}" ] && source=$WHEELHOUSE/mmcv-$MMCV_VERSION.tar.gz
+        cache=()
+        if [ "$BUILD_DEVICE" = cuda ]; then
+            if [ -n "${NVCC_PIP:-}" ]; then
+                echo "installing nvcc from PyPI: $NVCC_PIP"
+                pip_install $NVCC_PIP  # word splitting: several requirements
+                site=$(py -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+                out=$(py tools/misc/cuda_home.py "$site" "$VENV/cuda") || exit 1
+                eval "$out"
+            fi
+            export CUDA_HOME FORCE_CUDA TORCH_CUDA_ARCH_LIST
+            # pip's wheel cache is keyed by the source only: it would hand a
+            # CPU build (or one for other archs) back.
+            cache=(--no-cache-dir)
+            echo "CUDA_HOME=$CUDA_HOME FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST=$TORCH_CUDA_ARCH_LIST"
+        fi
+        echo "no build stored for this key: pip wheel $source (a CPU key may come from pip's cache; a build takes about 20 minutes on 2 cores)"
+        mkdir -p "$WHEEL_STORE"
+        build_dir=$(mktemp -d "$WHEEL_STORE/.build-XXXXXX")
+        chmod 755 "$build_dir"
+        env PATH="${CUDA_HOME:+$CUDA_HOME/bin:}$(cd "$VENV/bin" && pwd):$PATH" \
+            MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+            "$VENV/bin/python" -m pip wheel --disable-pip-version-check \
+            --no-deps --no-build-isolation "${cache[@]}" -w "$build_dir" "$source"
+        # A finished build appears under its key in one rename.
+        mv -T "$build_dir" "$WHEEL_STORE/$MMCV_KEY" 2>/dev/null || rm -rf "$build_dir"
+        wheel=$(ls "$WHEEL_STORE/$MMCV_KEY"/mmcv-*.whl | head -n 1)
+    fi
+    echo "installing $wheel"
+    pip_install "$wheel"
+    pip_install --force-reinstall --no-deps "$wheel"
+    echo "$MMCV_KEY" > "$MMCV_RECORD"
 fi
 
 step "mmdet 3.3.0, pycocotools, faster-coco-eval and test tools (pytest, import-linter, ruff)"
-# faster-coco-eval backs FasterCocoMetric, our configs' COCO metric.
-pip_install "mmdet==3.3.0" pycocotools "faster-coco-eval==1.8.0" \
-    "pytest>=7" "pytest-xdist>=3" "import-linter>=2.1" "ruff>=0.6"
+pip_install "${STACK[@]}"
 
 step "rethink_mmdet (editable)"
 pip_install --no-build-isolation --no-deps -e .
 
 step "openmim 0.3.9 (mim list / mim search show this package's models)"
-# openmim's declared dependencies pull openxlab, which pins setuptools~=60.2
-# and so conflicts with torch; these are the modules mim's commands import
 # (pip then notes the missing opendatalab: mim list/search never import it).
-pip_install --no-deps "openmim==0.3.9"
-pip_install "model-index==0.1.11" click colorama pandas requests rich tabulate
+pip_install --no-deps "${MIM[@]}"
+pip_install "${MIM_DEPS[@]}"
 # mim looks for <site-packages>/<dist name>/.mim/model-index.yml; an editable
 # install keeps the package in the repository, so point that name at it (a
 # hyphenated name that Python never imports, so it shadows nothing).
 site_dir=$(py -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 ln -sfn "$PWD/rethink_mmdet" "$site_dir/rethink-mmdet"
 
-step "check"
+ops_device=cpu
+[ -n "$GPUS" ] && ops_device=cuda
+step "check: mmcv ops on $ops_device, imports, mim"
+check_json="$VENV/.rethink-mmdet-ops.json"
+py tools/misc/check_ops.py --device "$ops_device" --json "$check_json" || exit 1
 py - <<'EOF'
 import mmcv, mmdet, mmengine, torch
-from mmcv.ops import RoIAlign, nms  # noqa: F401  (fails if the ops were not compiled)
 import rethink_mmdet
 print(f'torch {torch.__version__}, mmengine {mmengine.__version__}, '
-      f'mmcv {mmcv.__version__} (ops compiled), mmdet {mmdet.__version__}, '
+      f'mmcv {mmcv.__version__}, mmdet {mmdet.__version__}, '
       f'rethink_mmdet {rethink_mmdet.__version__}')
 EOF
 "$VENV/bin/mim" list 2>/dev/null | grep rethink-mmdet \
-    || { echo "[setup] error: 'mim list' does not show rethink-mmdet" >&2; exit 1; }
+    || fail "'mim list' does not show rethink-mmdet"
 
-stamp_key > "$STAMP"
+py "$PLAN" stamp-write "$STAMP" "$MMCV_KEY" "$check_json"
 now=$(date +%s)
 printf '[setup] done: %s (%ds)\n' "$step_name" "$((now - step_start))"
 printf '[setup] environment ready in %ds\n' "$((now - setup_start))"

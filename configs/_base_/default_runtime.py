@@ -16,4 +16,7 @@ custom_hooks = [
     dict(type='DivergenceGuardHook'),
     # Checkpoints carry the random state: resume repeats the run exactly.
     dict(type='ExactResumeHook'),
+    # On SIGTERM or SIGUSR1 (a preemption, tools/slurm/train.sbatch's
+    # time-limit signal): checkpoint after the current iteration, exit 0.
+    dict(type='PreemptionHook'),
 ]

@@ -1,15 +1,14 @@
 from .checkpointing import (AtomicLocalBackend, CheckpointError,
                             choose_resume_checkpoint, read_checkpoint)
 from .hooks import (ChannelsLastHook, DivergenceError, DivergenceGuardHook,
-                    ExactResumeHook, to_channels_last)
+                    ExactResumeHook, PreemptionHook, to_channels_last)
 from .schedule_scaling import scale_schedule_to_batch, total_batch_size
 from .schedulers import DropBeforeEndLR, drop_points, rule_drop_points
 
 __all__ = [
     'AtomicLocalBackend', 'ChannelsLastHook', 'CheckpointError',
     'DivergenceError', 'DivergenceGuardHook', 'DropBeforeEndLR',
-    'ExactResumeHook',
-    'choose_resume_checkpoint', 'drop_points', 'read_checkpoint',
-    'rule_drop_points', 'scale_schedule_to_batch', 'to_channels_last',
-    'total_batch_size'
+    'ExactResumeHook', 'PreemptionHook', 'choose_resume_checkpoint',
+    'drop_points', 'read_checkpoint', 'rule_drop_points',
+    'scale_schedule_to_batch', 'to_channels_last', 'total_batch_size'
 ]

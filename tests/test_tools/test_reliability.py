@@ -1,6 +1,7 @@
 """Faults injected into real training runs of the toy config (issue 5):
-SIGKILL, a kill while a checkpoint is written, damaged checkpoints, a
-failing rank, bad data. docs/reliability.md lists what each shows."""
+SIGKILL, SIGTERM (preemption), a kill while a checkpoint is written,
+damaged checkpoints, a failing rank, bad data. docs/reliability.md lists
+what each shows."""
 import json
 import os
 import random
@@ -122,6 +123,51 @@ def test_sigkill_then_resume_ends_with_the_uninterrupted_weights(
     actual = read_run_checkpoint(plain / 'iter_6.pth')
     assert _max_difference(expected['state_dict'],
                            actual['state_dict']) > 1e-6
+
+
+# Preemption: SIGTERM instead of SIGKILL, and checkpoints only at the end,
+# so the resume can only come from the one PreemptionHook saves.
+PREEMPT = {'randomness.seed': 0, 'randomness.deterministic': True}
+
+
+def test_sigterm_saves_after_the_iteration_exits_0_and_resumes_exactly(
+        tmp_path, tiny_coco):
+    reference = tmp_path / 'uninterrupted'
+    run_tool(toy_train_command(reference, tiny_coco, 4, 4, **PREEMPT))
+    work_dir = tmp_path / 'preempted'
+    process = subprocess.Popen(
+        toy_train_command(work_dir, tiny_coco, 4, 4, **PREEMPT),
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    start = time.time()
+    while not (work_dir.exists() and 1 in _losses_by_iter(work_dir)):
+        assert process.poll() is None, process.stdout.read()[-3000:]
+        assert time.time() - start < 300, 'no first iteration after 300 s'
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    output = process.communicate(timeout=300)[0]
+    assert process.returncode == 0, output[-3000:]
+    saved = sorted(work_dir.glob('iter_*.pth'))
+    assert len(saved) == 1, saved
+    stopped = int(saved[0].stem.split('_')[1])
+    assert 2 <= stopped < 4
+    assert f'preemption signal: stopped after iteration {stopped}' in output
+    with open(work_dir / 'last_checkpoint') as f:
+        assert f.read().strip() == str(saved[0])
+    # Nothing beyond what a CheckpointHook checkpoint holds.
+    expected = torch.load(reference / 'iter_4.pth', weights_only=False)
+    assert torch.load(saved[0], weights_only=False).keys() == expected.keys()
+
+    run_tool(toy_train_command(work_dir, tiny_coco, 4, 4,
+                               extra=['--resume'], **PREEMPT))
+    actual = torch.load(work_dir / 'iter_4.pth', weights_only=False)
+    assert _max_difference(expected['state_dict'],
+                           actual['state_dict']) <= 1e-6
+    assert _max_difference(expected['optimizer']['state'],
+                           actual['optimizer']['state']) <= 1e-6
+    losses, resumed = _losses_by_iter(reference), _losses_by_iter(work_dir)
+    for it in range(1, 5):
+        assert resumed[it] == pytest.approx(losses[it], abs=1e-6)
 
 
 def _with_injected_code(tmp_path, source):

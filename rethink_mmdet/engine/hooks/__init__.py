@@ -1,6 +1,7 @@
 from .channels_last import ChannelsLastHook, to_channels_last
 from .divergence_guard import DivergenceError, DivergenceGuardHook
 from .exact_resume import ExactResumeHook
+from .preemption import PreemptionHook
 
 __all__ = ['ChannelsLastHook', 'DivergenceError', 'DivergenceGuardHook',
-           'ExactResumeHook', 'to_channels_last']
+           'ExactResumeHook', 'PreemptionHook', 'to_channels_last']

@@ -74,9 +74,15 @@ class ExactResumeHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
-        # Only rank 0 saves (and calls before_save_checkpoint), so every
-        # rank hands its state over now, when a checkpoint is due.
-        if get_world_size() > 1 and _checkpoint_due(runner):
+        if _checkpoint_due(runner):
+            self.collect_states()
+
+    def collect_states(self) -> None:
+        """Hands every rank's random state to rank 0 before a save: only
+        rank 0 saves (and calls ``before_save_checkpoint``). A collective:
+        every rank calls it, after the same iteration (PreemptionHook calls
+        it for the checkpoints it saves)."""
+        if get_world_size() > 1:
             self._gathered = all_gather_object(_capture_rng_state())
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:

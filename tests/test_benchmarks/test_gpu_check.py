@@ -1,0 +1,54 @@
+"""make gpu-check: on this CPU machine the command stops with one line;
+its pieces run here on CPU processes at toy size."""
+import math
+import subprocess
+import sys
+
+import pytest
+
+from rethink_mmdet.benchmarks import gpu_check
+from rethink_mmdet.testing import REPO_ROOT, TOY_CONFIG, tool_env
+
+
+def test_without_a_gpu_it_fails_with_one_line():
+    result = subprocess.run([sys.executable, 'tools/misc/gpu_check.py'],
+                            cwd=REPO_ROOT, capture_output=True, text=True,
+                            env=dict(tool_env(), CUDA_VISIBLE_DEVICES=''))
+    assert result.returncode == 1
+    assert result.stderr.count('\n') == 1
+    assert result.stderr.startswith('error: no GPU: torch ')
+
+
+def test_ops_on_cpu():
+    assert 'nms and RoIAlign forward/backward correct on cpu' in \
+        gpu_check.ops('cpu')
+    with pytest.raises(gpu_check.GpuCheckError, match='sees no GPU'):
+        gpu_check.ops('cuda')
+
+
+@pytest.mark.parametrize('dtype', ['bfloat16', 'float16'])
+def test_amp_step_failure_is_one_line(dtype):
+    # mmcv 2.1.0's CPU nms takes float32 only, so under CPU autocast the
+    # step stops there; the piece reports it as one line. (Its success path
+    # needs a GPU: fp16 AMP steps ran on the H200, docs/benchmarks.md.)
+    with pytest.raises(gpu_check.GpuCheckError) as error:
+        gpu_check.amp_step(TOY_CONFIG, 'cpu', dtype, 64)
+    name = {'bfloat16': 'BFloat16', 'float16': 'Half'}[dtype]
+    assert str(error.value) == (f'AMP {dtype} step on cpu: expected scalar '
+                                f'type Float but found {name}')
+
+
+@pytest.mark.slow
+def test_any_sync_bn_over_gloo_equals_bn(tmp_path):
+    assert gpu_check.sync_bn(2, 'cpu', str(tmp_path)) < 1e-4
+
+
+@pytest.mark.slow
+def test_train_and_test_through_the_launchers(tmp_path, tiny_coco):
+    env = dict(tool_env(), CPU_ONLY='1')
+    figures = gpu_check.train_and_test(TOY_CONFIG, 1, 3, (64, 64), tiny_coco,
+                                       str(tmp_path / 'run'), env=env)
+    assert figures['iters'] == 3
+    assert figures['s_per_iter'] > 0 and figures['images_per_s'] > 0
+    assert math.isfinite(figures['loss_first'])
+    assert 0 <= figures['bbox_mAP'] <= 1

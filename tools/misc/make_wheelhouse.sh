@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Writes a folder with every wheel tools/setup_env.sh installs, for a named
+# target, so that `WHEELHOUSE=DIR make setup` works on a node without
+# network (make wheelhouse). Run it where PyPI is reachable:
+#
+#   WHEELHOUSE=DIR [PY_VERSION=3.12] [TORCH_SPEC=...] [NVCC=13.0] \
+#       [LEAVE_OUT=torch] [MMCV_KEYS=...] bash tools/misc/make_wheelhouse.sh
+#
+#   PY_VERSION  the target's Python (default: this one), Linux x86_64
+#   TORCH_SPEC  torch for the target (default: setup_plan.py's pin, on PyPI
+#               the CUDA 13.0 build)
+#   NVCC        also carry PyPI's nvcc and CUDA headers for this CUDA
+#               (major.minor of the target torch) when the node has no
+#               matching toolkit
+#   LEAVE_OUT=torch   the target image already holds torch: leave it out
+#   MMCV_KEYS   mmcv builds to carry from the wheel store (default: every
+#               build for the target Python); the mmcv source always goes in
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=stack.sh
+source tools/misc/stack.sh
+: "${WHEELHOUSE:?set WHEELHOUSE=DIR}"
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] && [ "$PYTHON" = python3 ] && PYTHON=.venv/bin/python
+PY_VERSION=${PY_VERSION:-$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')}
+tag=cp${PY_VERSION/./}
+TORCH_SPEC=${TORCH_SPEC:-$("$PYTHON" -c 'import sys; sys.path.insert(0, "tools/misc"); import setup_plan; print(setup_plan.DEFAULT_TORCH_SPEC)')}
+WHEEL_STORE=${WHEEL_STORE:-${XDG_CACHE_HOME:-$HOME/.cache}/rethink-mmdet/wheels}
+mkdir -p "$WHEELHOUSE"
+
+target=(--only-binary=:all: --python-version "$PY_VERSION" --implementation cp
+        --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64
+        --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64
+        --platform manylinux1_x86_64 --platform linux_x86_64)
+download() {
+    "$PYTHON" -m pip download --disable-pip-version-check -q -d "$WHEELHOUSE" "$@"
+}
+
+echo "[wheelhouse] Python $PY_VERSION, Linux x86_64 -> $WHEELHOUSE"
+download "${target[@]}" "${BUILD_TOOLS[@]}" "${MMENGINE[@]}" "${MMCV_DEPS[@]}" \
+    "${STACK[@]}" "${MIM_DEPS[@]}"
+# openmim without its declared dependencies, as the set-up installs it.
+download "${target[@]}" --no-deps "${MIM[@]}"
+if [[ " ${LEAVE_OUT:-} " != *" torch "* ]]; then
+    echo "[wheelhouse] $TORCH_SPEC"
+    download "${target[@]}" $TORCH_SPEC  # word splitting: pip arguments
+fi
+if [ -n "${NVCC:-}" ]; then
+    nvcc=$("$PYTHON" -c 'import sys; sys.path.insert(0, "tools/misc"); import setup_plan; print(setup_plan.pypi_nvcc(sys.argv[1]))' "$NVCC")
+    echo "[wheelhouse] $nvcc"
+    download "${target[@]}" $nvcc  # word splitting: several requirements
+fi
+# The source, for a build on the target (setup.py runs for its metadata,
+# with this environment's setuptools < 81).
+download --no-deps --no-binary=:all: --no-build-isolation "mmcv==$MMCV_VERSION"
+for dir in "$WHEEL_STORE"/*; do
+    key=$(basename "$dir")
+    if [ -n "${MMCV_KEYS:-}" ]; then
+        [[ " $MMCV_KEYS " == *" $key "* ]] || continue
+    else
+        [[ $key == *"-$tag-"* ]] || continue
+    fi
+    mkdir -p "$WHEELHOUSE/mmcv/$key"
+    cp "$dir"/mmcv-*.whl "$WHEELHOUSE/mmcv/$key/"
+    echo "[wheelhouse] mmcv build $key"
+done
+{
+    echo "rethink-mmdet wheelhouse, made $(date -u +%FT%TZ) on $(hostname)"
+    torch=$TORCH_SPEC
+    [[ " ${LEAVE_OUT:-} " == *" torch "* ]] && torch="left out (the target has it)"
+    echo "target: Python $PY_VERSION, Linux x86_64; torch: $torch; nvcc: ${NVCC:-none}"
+    echo "use: WHEELHOUSE=$WHEELHOUSE make setup"
+} > "$WHEELHOUSE/WHEELHOUSE.txt"
+echo "[wheelhouse] $(ls "$WHEELHOUSE" | wc -l) files, $(du -sh "$WHEELHOUSE" | cut -f1)"
