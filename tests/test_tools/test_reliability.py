@@ -155,12 +155,12 @@ def test_sigterm_saves_after_the_iteration_exits_0_and_resumes_exactly(
     with open(work_dir / 'last_checkpoint') as f:
         assert f.read().strip() == str(saved[0])
     # Nothing beyond what a CheckpointHook checkpoint holds.
-    expected = torch.load(reference / 'iter_4.pth', weights_only=False)
-    assert torch.load(saved[0], weights_only=False).keys() == expected.keys()
+    expected = read_run_checkpoint(reference / 'iter_4.pth')
+    assert read_run_checkpoint(saved[0]).keys() == expected.keys()
 
     run_tool(toy_train_command(work_dir, tiny_coco, 4, 4,
                                extra=['--resume'], **PREEMPT))
-    actual = torch.load(work_dir / 'iter_4.pth', weights_only=False)
+    actual = read_run_checkpoint(work_dir / 'iter_4.pth')
     assert _max_difference(expected['state_dict'],
                            actual['state_dict']) <= 1e-6
     assert _max_difference(expected['optimizer']['state'],
