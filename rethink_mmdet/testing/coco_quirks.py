@@ -166,8 +166,9 @@ QUIRKS: Dict[str, Quirk] = dict(
         _non_contiguous_category_ids, f'{_FORMAT} (80 categories, ids 1-90)',
         ''),
     grayscale_image=Quirk(
-        _grayscale_image, 'train2017 holds single-channel JPEGs; mmcv '
-        'decodes them to 3 channels (LoadImageFromFile color_type=color)',
+        _grayscale_image, 'single-channel JPEGs (some train2017 images; '
+        'widely reported, not counted here); mmcv decodes them to 3 '
+        'channels (LoadImageFromFile color_type=color)',
         ''),
 )
 #: The person-keypoints quirks (``person_keypoints_train2017.json``).
