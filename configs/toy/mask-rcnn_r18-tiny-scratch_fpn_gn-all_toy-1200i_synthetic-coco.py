@@ -8,6 +8,10 @@ _base_ = [
 norm_cfg = dict(type='GN', num_groups=8, requires_grad=True)
 channels = 32
 model = dict(
+    # The input the toy pre-training used (RGB, ImageNet mean/std;
+    # imagenet_weights.py), for both inits.
+    data_preprocessor=dict(mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
     backbone=dict(depth=18, base_channels=32, norm_cfg=norm_cfg),
     neck=dict(in_channels=[32, 64, 128, 256], out_channels=channels,
               norm_cfg=norm_cfg),

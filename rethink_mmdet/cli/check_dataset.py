@@ -7,8 +7,8 @@ import argparse
 from typing import Optional, Sequence
 
 from rethink_mmdet.datasets.validation import check_config_datasets
-
-from rethink_mmdet.runner import load_config
+from rethink_mmdet.runner import UsageError, load_config
+from rethink_mmdet.runner.data_root import apply_data_root
 
 SPLITS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -22,6 +22,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         choices=SPLITS, help='data loaders to check')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys (as tools/train.py)')
+    parser.add_argument('--data-root', metavar='DIR',
+                        help='the datasets\' folder (as tools/train.py)')
     return parser.parse_args(argv)
 
 
@@ -29,6 +31,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Prints every problem; the exit status is 1 if one is an error."""
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
+    try:
+        apply_data_root(cfg, args.data_root)
+    except ValueError as e:
+        raise UsageError(f'{args.config}: {e}') from e
     problems = check_config_datasets(cfg, args.splits)
     errors = [p for p in problems if p.severity == 'error']
     for problem in problems:

@@ -19,6 +19,10 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         '--cfg-options', nargs='+', action=DictAction,
         help='override config keys, e.g. train_cfg.max_iters=100 '
         '(key=value, lists as key="[a,b]")')
+    parser.add_argument(
+        '--data-root', metavar='DIR',
+        help="the datasets' folder instead of the config's data_root "
+        '(default for the COCO rows: $RETHINK_COCO_ROOT, else data/coco/)')
     parser.add_argument('--launcher',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')

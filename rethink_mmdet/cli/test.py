@@ -22,4 +22,4 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     args = parse_args(argv)
     return test(configure_test(
         args.config, args.checkpoint, args.cfg_options, args.work_dir,
-        args.launcher, tta=args.tta, out=args.out))
+        args.launcher, tta=args.tta, out=args.out, data_root=args.data_root))

@@ -33,7 +33,8 @@ def configure(args: argparse.Namespace):
     """The config the Runner gets, with every command-line option applied."""
     return configure_training(
         args.config, args.cfg_options, args.work_dir, args.launcher,
-        amp=args.amp, auto_scale_lr=args.auto_scale_lr, resume=args.resume)
+        amp=args.amp, auto_scale_lr=args.auto_scale_lr, resume=args.resume,
+        data_root=args.data_root)
 
 
 def main(argv: Optional[Sequence[str]] = None):

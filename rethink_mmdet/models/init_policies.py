@@ -17,9 +17,9 @@ leaves random weights or random statistics untrained for the whole run
 The ``imagenet`` policy is mmengine's ``Pretrained`` init with an
 ``imagenet://NAME`` checkpoint, which this module resolves to a local file
 (``$RETHINK_IMAGENET_DIR/NAME.pth``, for offline GPU nodes) or to the public
-ImageNet model MMDetection uses for that backbone.
+ImageNet model MMDetection uses for that backbone; each name, its address
+and the input it expects are in :mod:`.imagenet_weights`.
 """
-import os
 from typing import Dict, Optional
 
 import torch.nn as nn
@@ -27,8 +27,14 @@ from mmengine.model.weight_init import BaseInit
 from mmengine.registry import WEIGHT_INITIALIZERS
 from mmengine.runner.checkpoint import CheckpointLoader
 
-# scratch_problems is re-exported: the guard and the checker share it.
+# Re-exported: the imagenet:// names (IMAGENET_CHECKPOINTS by their old
+# name) and scratch_problems, which the guard and the checker share.
+from .imagenet_weights import (IMAGENET_DIR_ENV,  # noqa: F401
+                               IMAGENET_WEIGHTS, resolve_imagenet_checkpoint)
 from .scratch_check import NORM_TYPES, scratch_problems  # noqa: F401
+
+#: ``imagenet://NAME`` -> its public address (None: made locally).
+IMAGENET_CHECKPOINTS = {name: w.url for name, w in IMAGENET_WEIGHTS.items()}
 
 #: Std of the normal init of each head's last layers, by module name: those
 #: mmdet gives them (BBoxHead 0.01/0.001, RPNHead 0.01), as Detectron does.
@@ -101,43 +107,6 @@ class ScratchInit(BaseInit):
         return (f'{self.__class__.__name__}: Kaiming normal fan_out for '
                 'convs, 1/0 for norms, normal std '
                 f'{self.last_layer_std} for last layers')
-
-
-#: Where ``imagenet://NAME`` checkpoints come from when no local copy exists:
-#: the ImageNet models MMDetection's own configs use for each backbone.
-IMAGENET_CHECKPOINTS = {
-    'resnet50_gn': 'open-mmlab://detectron/resnet50_gn',
-    'resnet101_gn': 'open-mmlab://detectron/resnet101_gn',
-    'resnet50': 'torchvision://resnet50',
-    'resnet101': 'torchvision://resnet101',
-    'vgg16': 'torchvision://vgg16',
-}
-#: Environment variable naming a folder of local ImageNet checkpoints
-#: (``NAME.pth``), for GPU nodes without internet access.
-IMAGENET_DIR_ENV = 'RETHINK_IMAGENET_DIR'
-
-
-def resolve_imagenet_checkpoint(name: str) -> str:
-    """Local file or public address of the ImageNet checkpoint ``name``.
-
-    ``$RETHINK_IMAGENET_DIR/NAME.pth`` wins when the variable is set; it must
-    then exist (a silent download on an offline node would hang or fail
-    later). Otherwise the address from :data:`IMAGENET_CHECKPOINTS`.
-    """
-    local_dir = os.environ.get(IMAGENET_DIR_ENV)
-    if local_dir:
-        path = os.path.join(local_dir, f'{name}.pth')
-        if not os.path.isfile(path):
-            raise FileNotFoundError(
-                f'imagenet://{name}: {IMAGENET_DIR_ENV}={local_dir} is set '
-                f'but {path} does not exist')
-        return path
-    if name not in IMAGENET_CHECKPOINTS:
-        raise KeyError(
-            f'imagenet://{name}: unknown ImageNet checkpoint; known names: '
-            f'{sorted(IMAGENET_CHECKPOINTS)}, or put {name}.pth in the folder '
-            f'named by ${IMAGENET_DIR_ENV}')
-    return IMAGENET_CHECKPOINTS[name]
 
 
 @CheckpointLoader.register_scheme(prefixes='imagenet://')

@@ -5,12 +5,14 @@ from typing import Dict, Optional
 from mmengine.config import Config
 
 from . import UsageError, build_runner, load_config, resolve_work_dir
+from .data_root import apply_data_root
 
 
 def configure_test(config: str, checkpoint: str,
                    cfg_options: Optional[dict] = None,
                    work_dir: Optional[str] = None, launcher: str = 'none',
-                   tta: bool = False, out: Optional[str] = None) -> Config:
+                   tta: bool = False, out: Optional[str] = None,
+                   data_root: Optional[str] = None) -> Config:
     """The config the Runner gets for evaluating ``checkpoint``.
 
     Args:
@@ -22,10 +24,15 @@ def configure_test(config: str, checkpoint: str,
         tta: Test-time augmentation (the config's ``tta_model`` and
             ``tta_pipeline``).
         out: A ``.pkl`` file for the raw predictions.
+        data_root: ``--data-root`` (:mod:`.data_root`).
     """
     cfg = load_config(config, cfg_options)
     cfg.launcher = launcher
     resolve_work_dir(cfg, work_dir, config)
+    try:
+        apply_data_root(cfg, data_root)
+    except ValueError as e:
+        raise UsageError(f'{config}: {e}') from e
     if not osp.isfile(checkpoint):
         raise UsageError(f'checkpoint not found: {checkpoint}')
     cfg.load_from = checkpoint

@@ -1,26 +1,30 @@
 """Training as ``tools/train.py`` runs it: MMDetection 3.3's options applied
 to a config, the datasets checked, then mmengine's Runner."""
+import os
 import os.path as osp
 import sys
 from typing import Optional
 
 from mmengine.config import Config
 
-from rethink_mmdet.datasets.validation import validate_config_datasets
 from rethink_mmdet.engine.checkpointing import (CheckpointError,
                                                 checkpoint_problem,
                                                 choose_resume_checkpoint)
 from rethink_mmdet.engine.schedule_scaling import (scale_schedule_to_batch,
                                                    total_batch_size)
+from rethink_mmdet.models.imagenet_weights import imagenet_problems
 
 from . import UsageError, build_runner, load_config, resolve_work_dir
+from .data_check import check_data_once
+from .data_root import apply_data_root
 
 
 def configure_training(config: str, cfg_options: Optional[dict] = None,
                        work_dir: Optional[str] = None,
                        launcher: str = 'none', amp: bool = False,
                        auto_scale_lr: bool = False,
-                       resume: Optional[str] = None) -> Config:
+                       resume: Optional[str] = None,
+                       data_root: Optional[str] = None) -> Config:
     """The config the Runner gets, with every command-line option applied.
 
     Args:
@@ -34,10 +38,16 @@ def configure_training(config: str, cfg_options: Optional[dict] = None,
             the total batch.
         resume: A checkpoint path, ``'auto'`` for the newest readable one
             in the work_dir, or None.
+        data_root: ``--data-root``: where the datasets are
+            (:func:`~rethink_mmdet.runner.data_root.apply_data_root`).
     """
     cfg = load_config(config, cfg_options)
     cfg.launcher = launcher
     resolve_work_dir(cfg, work_dir, config)
+    try:
+        apply_data_root(cfg, data_root)
+    except ValueError as e:
+        raise UsageError(f'{config}: {e}') from e
     if amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper == 'AmpOptimWrapper':
@@ -64,6 +74,8 @@ def configure_training(config: str, cfg_options: Optional[dict] = None,
             print(f'--auto-scale-lr: total batch {batch} vs '
                   f'{scale.base_batch_size}: schedule x{scaled["factor"]:g}, '
                   f'max_iters={scaled["max_iters"]}', flush=True)
+    elif cfg.get('auto_scale_lr', {}).get('base_batch_size'):
+        _warn_if_not_the_base_batch(cfg)
     if resume == 'auto':
         cfg.resume = True
         # mmengine would take last_checkpoint blindly, and start from
@@ -79,6 +91,21 @@ def configure_training(config: str, cfg_options: Optional[dict] = None,
     return cfg
 
 
+def _warn_if_not_the_base_batch(cfg: Config) -> None:
+    """One warning, from the first process, when the total batch is not
+    the one the config's LR and schedule are for."""
+    batch, base = total_batch_size(cfg), cfg.auto_scale_lr.base_batch_size
+    if batch == base or os.environ.get('RANK', '0') != '0':
+        return
+    per_process = cfg.train_dataloader.batch_size
+    print(f'warning: total batch {batch} ({batch // per_process} processes '
+          f'x {per_process} images) is not the config\'s base batch {base} '
+          f'(auto_scale_lr.base_batch_size): this run does not follow the '
+          f'paper\'s schedule (LR for {base}, iterations counted in '
+          f'batches of {base}); add --auto-scale-lr to scale the LR and the '
+          f'schedule to {batch}', file=sys.stderr, flush=True)
+
+
 def _check_local_checkpoint(path: Optional[str]) -> None:
     """Fails now, not after the model is built, on a damaged load_from."""
     if path is None or '://' in path:
@@ -89,11 +116,15 @@ def _check_local_checkpoint(path: Optional[str]) -> None:
 
 
 def train(cfg: Config, check_data: bool = True):
-    """Checks the datasets (unless ``check_data`` is False), then trains;
-    returns the Runner."""
+    """Checks the ImageNet checkpoints the model loads, then the datasets
+    (unless ``check_data`` is False; once per job), then trains; returns
+    the Runner."""
+    problems = imagenet_problems(cfg.get('model', {}))
+    if problems:
+        # Before any dataset or model is built: seconds, not minutes.
+        raise CheckpointError(problems[0])
     if check_data:
-        for warning in validate_config_datasets(cfg):
-            print(f'warning: {warning}', file=sys.stderr)
+        check_data_once(cfg)
     runner = build_runner(cfg)
     runner.train()
     return runner

@@ -72,21 +72,26 @@ def test_image_listed_but_missing_on_disk(data):
     os.remove(data / image['file_name'])
     [message] = _messages(data)
     assert f'image id {image["id"]}: ' in message
-    assert 'is listed but missing on disk' in message
+    assert 'images listed but missing on disk' in message
 
 
-@pytest.mark.parametrize('bbox, expected', [
-    ([5, 5, 0, 10], 'has a non-positive size; expected w > 0 and h > 0'),
-    ([5, 5, 10, -2], 'has a non-positive size'),
-    ([120, 5, 30, 10], 'lies outside the'),
+@pytest.mark.parametrize('bbox, severity, expected', [
+    # What CocoDataset drops is a warning: COCO 2017 has such boxes.
+    ([5, 5, 0, 10], 'warning', 'under one pixel wide or high, or of area 0, '
+     'dropped by CocoDataset'),
+    ([5, 5, 10, -2], 'warning', 'under one pixel wide or high'),
+    ([200, 5, 30, 10], 'warning', 'no area inside their image, dropped'),
+    ([100, 5, 60, 10], 'warning', 'reaching outside their image, kept'),
+    ([5, 5, 10], 'error', 'bbox is not [x, y, w, h]'),
 ])
-def test_degenerate_or_outside_boxes(data, bbox, expected):
+def test_boxes(data, bbox, severity, expected):
     coco = _edit(data, lambda c: c['annotations'][3].update(bbox=bbox))
     ann = coco['annotations'][3]
-    [message] = _messages(data)
+    [problem] = check_coco_dataset(_ann(data), str(data), tuple(CATEGORIES))
+    assert problem.severity == severity
     assert f'annotation id {ann["id"]} (image id {ann["image_id"]})' \
-        in message
-    assert expected in message
+        in problem.message
+    assert expected in problem.message
 
 
 def test_annotation_of_an_unknown_image_or_category(data):
@@ -96,8 +101,29 @@ def test_annotation_of_an_unknown_image_or_category(data):
     _edit(data, change)
     messages = _messages(data)
     assert len(messages) == 2
-    assert 'no image with this id' in messages[0]
-    assert 'category_id 99 is not in "categories"' in messages[1]
+    assert 'annotations of an image id not in "images"' in messages[0]
+    assert 'category_id 99' in messages[1]
+
+
+def test_duplicate_ids_are_errors(data):
+    def change(coco):
+        coco['annotations'][1]['id'] = coco['annotations'][0]['id']
+        coco['images'][1]['id'] = coco['images'][0]['id']
+    _edit(data, change)
+    text = '\n'.join(_messages(data))
+    assert 'image ids listed twice' in text
+    assert 'annotation ids listed twice; CocoDataset asserts unique ids' \
+        in text
+
+
+def test_a_kept_annotation_without_segmentation_fails_mask_loading(data):
+    from rethink_mmdet.datasets.data_problems import SplitOptions
+    _edit(data, lambda c: c['annotations'][2].pop('segmentation'))
+    assert _messages(data) == []  # boxes only: nothing reads it
+    [problem] = check_coco_dataset(_ann(data), str(data), tuple(CATEGORIES),
+                                   options=SplitOptions(with_mask=True))
+    assert problem.severity == 'error'
+    assert 'LoadAnnotations(with_mask=True) fails' in problem.message
 
 
 def test_classes_that_the_file_does_not_have(data):
@@ -107,7 +133,7 @@ def test_classes_that_the_file_does_not_have(data):
     assert len(errors) == 1
     assert "classes ['giraffe'] are not categories" in errors[0].message
     [warning] = [p for p in problems if p.severity == 'warning']
-    assert f"['{CATEGORIES[-1]}']" in warning.message
+    assert f"category '{CATEGORIES[-1]}'" in warning.message
 
 
 def test_empty_split(data):
@@ -132,8 +158,12 @@ def test_head_num_classes_must_match_the_classes(data):
 
 def test_training_refuses_the_first_error_and_counts_the_rest(data):
     assert validate_config_datasets(_toy_cfg(data)) == []
-    _edit(data, lambda c: [a.update(bbox=[0, 0, 0, 0])
-                           for a in c['annotations'][:3]])
-    with pytest.raises(DatasetError, match=r'non-positive size.*\(and 2 '
+
+    def change(coco):
+        coco['annotations'][0]['image_id'] = 10 ** 6
+        coco['annotations'][1]['category_id'] = 99
+        coco['annotations'][2]['bbox'] = [0, 0, 0, 0]
+    _edit(data, change)
+    with pytest.raises(DatasetError, match=r'not in "images".*\(and 1 '
                        r'more problem\(s\): tools/misc/check_dataset.py'):
         validate_config_datasets(_toy_cfg(data))

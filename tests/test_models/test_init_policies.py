@@ -129,9 +129,10 @@ def test_imagenet_policy_errors_name_the_checkpoint(tmp_path, monkeypatch):
     from rethink_mmdet.models.init_policies import \
         resolve_imagenet_checkpoint
     monkeypatch.delenv('RETHINK_IMAGENET_DIR', raising=False)
-    assert resolve_imagenet_checkpoint('resnet50_gn') == \
-        'open-mmlab://detectron/resnet50_gn'
-    with pytest.raises(KeyError, match='unknown ImageNet checkpoint'):
+    assert resolve_imagenet_checkpoint('resnet50_gn') == (
+        'https://download.openmmlab.com/pretrain/third_party/'
+        'resnet50_gn-9186a21c.pth')
+    with pytest.raises(KeyError, match='no public address'):
         resolve_imagenet_checkpoint('resnet7')
     monkeypatch.setenv('RETHINK_IMAGENET_DIR', str(tmp_path))
     with pytest.raises(FileNotFoundError, match='resnet50_gn.pth'):

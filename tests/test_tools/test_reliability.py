@@ -300,8 +300,10 @@ def test_bad_data_stops_training_before_the_first_iteration(tmp_path,
     assert not (tmp_path / 'run').exists() or \
         not list((tmp_path / 'run').glob('*.pth'))
 
-    # The checker lists every problem at once.
+    # The checker lists every problem at once: a box under one pixel (as
+    # COCO 2017 has; CocoDataset drops it) warns, a duplicate id is an error.
     train['annotations'][0]['bbox'][2] = 0
+    train['annotations'][2]['id'] = train['annotations'][1]['id']
     with open(data / 'annotations' / 'instances_train.json', 'w') as f:
         json.dump(train, f)
     result = run_tool([sys.executable, 'tools/misc/check_dataset.py',
@@ -309,5 +311,6 @@ def test_bad_data_stops_training_before_the_first_iteration(tmp_path,
                        *as_cli_options(toy_overrides(str(data), 2))],
                       returncode=1)
     assert 'missing on disk' in result.stdout
-    assert 'non-positive size' in result.stdout
-    assert '2 error(s)' in result.stdout
+    assert 'annotation ids listed twice' in result.stdout
+    assert 'warning: ' in result.stdout and 'under one pixel' in result.stdout
+    assert '2 error(s), 1 warning(s)' in result.stdout

@@ -11,6 +11,10 @@ imagenet_backbone = dict(
                   checkpoint='imagenet://resnet50_gn'))
 
 model = dict(
+    # The input imagenet://resnet50_gn expects (Detectron's: BGR, mean only;
+    # rethink_mmdet/models/imagenet_weights.py), for both inits.
+    data_preprocessor=dict(mean=[103.53, 116.28, 123.675],
+                           std=[1.0, 1.0, 1.0], bgr_to_rgb=False),
     backbone=dict(
         frozen_stages=-1,
         norm_cfg=norm_cfg,

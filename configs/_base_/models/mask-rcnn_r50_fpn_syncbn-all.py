@@ -9,6 +9,10 @@ imagenet_backbone = dict(
                   checkpoint='imagenet://resnet50'))
 
 model = dict(
+    # The input imagenet://resnet50 expects (torchvision's: RGB, ImageNet
+    # mean/std; rethink_mmdet/models/imagenet_weights.py), for both inits.
+    data_preprocessor=dict(mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
     backbone=dict(norm_cfg=norm_cfg),
     neck=dict(norm_cfg=norm_cfg),
     roi_head=dict(
