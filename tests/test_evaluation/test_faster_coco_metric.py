@@ -149,3 +149,138 @@ def test_benchmark_eval_rejects_bad_input():
     from rethink_mmdet.cli.common import run_main
     assert run_main(main, ['--num-images', '0']) == 2
     assert osp.isfile(faster_coco_metric.__file__)
+
+
+def _outputs(cls, problem, out_dir, samples=None, **kwargs):
+    """The returned metrics and every file the metric leaves, parsed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    kwargs.setdefault('outfile_prefix', str(out_dir / 'run'))
+    results = _evaluate(cls, problem, samples, **kwargs)[1]
+    files = {}
+    for path in sorted(out_dir.iterdir()):
+        with open(path) as f:
+            files[path.name] = json.load(f)
+        if path.name.endswith('.gt.json'):  # the time it was written
+            files[path.name]['info'].pop('date_created')
+    return results, files
+
+
+def _gt_in_samples(problem):
+    """The problem's samples carrying their ground truth (no ann_file)."""
+    coco_json = problem[0]
+    samples = []
+    for sample in problem[1]:
+        anns = [a for a in coco_json['annotations']
+                if a['image_id'] == sample['img_id']]
+        instances = [dict(bbox_label=a['category_id'] - 1,
+                          ignore_flag=a['iscrowd'],
+                          bbox=[a['bbox'][0], a['bbox'][1],
+                                a['bbox'][0] + a['bbox'][2],
+                                a['bbox'][1] + a['bbox'][3]])
+                     for a in anns]
+        samples.append(dict(sample, instances=instances))
+    return samples
+
+
+# Every argument CocoMetric takes, alone or in the combinations that change
+# what is computed or written (the ground truth's source, iou_thrs as a
+# list and proposal_fast have their own tests below).
+ARGUMENTS = {
+    'defaults': dict(),
+    'bbox+segm classwise': dict(metric=['bbox', 'segm'], classwise=True),
+    'proposal': dict(metric='proposal'),
+    'proposal items': dict(metric='proposal', metric_items=['AR@100',
+                                                           'AR_m@1000']),
+    'all three COCOeval metrics': dict(metric=['proposal', 'bbox',
+                                               'segm']),
+    'proposal_nums': dict(metric='bbox', proposal_nums=(1, 10, 100)),
+    'proposal_nums without 100': dict(metric='bbox', proposal_nums=(5, 20,
+                                                                    50)),
+    'iou_thrs array': dict(metric='segm', iou_thrs=np.array([0.5, 0.75])),
+    'metric_items': dict(metric=['bbox', 'segm'],
+                         metric_items=['mAP_m', 'AR_s@1000', 'AR@300']),
+    'sort_categories': dict(metric='bbox', sort_categories=True,
+                            classwise=True),
+    'use_mp_eval': dict(metric='bbox', use_mp_eval=True),
+    'format_only': dict(metric=['bbox', 'segm'], format_only=True),
+    'prefix, backend_args, collect': dict(
+        metric='bbox', backend_args=None, collect_device='cpu',
+        prefix='val'),
+}
+
+
+@pytest.mark.parametrize('name', sorted(ARGUMENTS))
+def test_every_argument_gives_coco_metric_results_and_files(
+        name, problem, tmp_path):
+    kwargs = dict(ARGUMENTS[name], ann_file=problem[2])
+    expected = _outputs(CocoMetric, problem, tmp_path / 'coco', **kwargs)
+    assert _outputs(FasterCocoMetric, problem, tmp_path / 'faster',
+                    **kwargs) == expected
+    results, files = expected
+    assert files and (results or kwargs.get('format_only')), name
+
+
+def test_ground_truth_from_samples_is_kept_as_gt_json(problem, tmp_path):
+    """Without ann_file, CocoMetric converts the ground truth to COCO and
+    keeps it as '{outfile_prefix}.gt.json'; so does FasterCocoMetric."""
+    samples = _gt_in_samples(problem)  # boxes only: no segm
+    kwargs = dict(metric=['bbox', 'proposal'], classwise=True)
+    expected = _outputs(CocoMetric, problem, tmp_path / 'coco', samples,
+                        **kwargs)
+    results, files = _outputs(FasterCocoMetric, problem, tmp_path / 'faster',
+                              samples, **kwargs)
+    assert (results, files) == expected
+    assert sorted(files) == ['run.bbox.json', 'run.gt.json',
+                             'run.segm.json']
+    assert len(files['run.gt.json']['images']) == len(problem[1])
+
+
+def test_iou_thrs_as_a_list(problem):
+    """mmdet 3.3.0 stores a list as given and pycocotools' summary then
+    compares 0.5 with the list (numpy >= 2.1: ValueError). Ours evaluates
+    the thresholds as an array: CocoMetric's numbers for that array."""
+    kwargs = dict(ann_file=problem[2], metric=['bbox', 'segm'])
+    expected = _evaluate(CocoMetric, problem,
+                         iou_thrs=np.array([0.5, 0.75]), **kwargs)[1]
+    metric, results = _evaluate(FasterCocoMetric, problem,
+                                iou_thrs=[0.5, 0.75], **kwargs)
+    assert metric.iou_thrs == [0.5, 0.75]  # kept as given, as CocoMetric
+    assert results == expected
+    assert results['bbox_mAP_50'] > results['bbox_mAP_75'] > 0
+
+
+def test_proposal_fast_with_images_of_different_ground_truth_counts(
+        problem, tmp_path):
+    """mmdet 3.3.0 stacks the per-image IoU matrices into one numpy array,
+    which fails (ValueError) as soon as two images have different numbers
+    of ground-truth boxes or proposals. Ours pools the images' recalls:
+    the expected numbers are mmdet's own, computed image by image (where
+    it runs) and weighted by each image's ground-truth count."""
+    coco_json, samples, ann_file = problem
+    nums = (1, 10, 100)
+    with pytest.raises(ValueError):  # the limitation this works around
+        _evaluate(CocoMetric, problem, ann_file=ann_file,
+                  metric='proposal_fast', proposal_nums=nums)
+    results = _evaluate(FasterCocoMetric, problem, ann_file=ann_file,
+                        metric='proposal_fast', proposal_nums=nums)[1]
+    pooled, total = np.zeros(len(nums)), 0
+    for sample in samples:
+        anns = [a for a in coco_json['annotations']
+                if a['image_id'] == sample['img_id']]
+        count = sum(not a['iscrowd'] for a in anns)
+        if not count:
+            continue
+        one_image = dict(coco_json, annotations=anns, images=[
+            i for i in coco_json['images'] if i['id'] == sample['img_id']])
+        path = tmp_path / f"{sample['img_id']}.json"
+        write_problem(one_image, str(path))
+        single = (one_image, [sample], str(path))
+        ar = _evaluate(CocoMetric, single, ann_file=str(path),
+                       metric='proposal_fast', proposal_nums=nums)[1]
+        assert _evaluate(FasterCocoMetric, single, ann_file=str(path),
+                         metric='proposal_fast', proposal_nums=nums)[1] == ar
+        pooled += count * np.array([ar[f'AR@{n}'] for n in nums])
+        total += count
+    np.testing.assert_allclose([results[f'AR@{n}'] for n in nums],
+                               pooled / total, rtol=1e-6)
+    assert 0 < results['AR@1'] < results['AR@100'] <= 1

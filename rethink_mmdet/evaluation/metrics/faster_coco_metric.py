@@ -22,6 +22,9 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmdet.datasets.api_wrappers import COCO
 from mmdet.evaluation import CocoMetric
+# _recalls: mmdet's matching, so proposal_fast gives CocoMetric's numbers.
+from mmdet.evaluation.functional import bbox_overlaps, print_recall_summary
+from mmdet.evaluation.functional.recall import _recalls, set_recall_param
 from mmdet.registry import METRICS
 from mmengine.logging import MMLogger
 from terminaltables import AsciiTable
@@ -86,10 +89,9 @@ def _load_results(gt, annotations: List[dict], iou_type: str):
         gt: faster-coco-eval ``COCO`` of the ground truth.
         annotations: Detections as in a COCO results file, changed in place.
     """
-    unknown = {a['image_id'] for a in annotations} - set(gt.imgs)
-    if unknown:
-        raise ValueError(f'results for images not in the ground truth: '
-                         f'{sorted(unknown)[:5]}')
+    if not {a['image_id'] for a in annotations} <= set(gt.imgs):
+        # pycocotools' loadRes check, with its words (CocoMetric's error).
+        raise AssertionError('Results do not correspond to current coco set')
     if iou_type == 'segm':
         # No ``bbox`` (pycocotools adds the mask's): segm IoUs and area
         # ranges use the mask alone, and the box costs as much as the area.
@@ -113,11 +115,18 @@ class FasterCocoMetric(CocoMetric):
 
     Select it with ``val_evaluator = dict(type='FasterCocoMetric', ...)``;
     the arguments, the processed results and the returned keys and values
-    are ``CocoMetric``'s (see its docstring). Differences: predictions are
-    evaluated in memory, and written to JSON only when ``outfile_prefix`` or
-    ``format_only`` asks for files; ``use_mp_eval`` is ignored (the C++
-    evaluation is faster than pycocotools on all cores); ``self.stats``
-    keeps the unrounded 12 numbers of the last evaluation, per metric.
+    are ``CocoMetric``'s (see its docstring), and so are the files it
+    leaves with ``outfile_prefix`` (``.bbox.json``, ``.segm.json``, and
+    ``.gt.json`` when the ground truth comes from the data samples).
+    Differences: predictions are evaluated in memory (files are written
+    only when ``outfile_prefix`` or ``format_only`` asks for them);
+    ``use_mp_eval`` is ignored (the C++ evaluation is faster than
+    pycocotools on all cores); the summary is logged, not printed;
+    ``self.stats`` keeps the unrounded 12 numbers of the last evaluation,
+    per metric. Where mmdet 3.3.0 crashes, this metric evaluates:
+    ``iou_thrs`` given as a list (the numbers of the same thresholds as an
+    array) and ``proposal_fast`` over images with different numbers of
+    ground-truth boxes or proposals (mmdet's matching, pooled over images).
 
     Args:
         *args, **kwargs: As ``mmdet.evaluation.CocoMetric``.
@@ -177,10 +186,11 @@ class FasterCocoMetric(CocoMetric):
         logger: MMLogger = MMLogger.get_current_instance()
         gts, preds = zip(*results)
         if self._coco_api is None:
-            # CocoMetric converts the ground truth into a temporary file.
+            # As CocoMetric: the converted ground truth is kept as
+            # '{outfile_prefix}.gt.json' when there is a prefix.
             with tempfile.TemporaryDirectory() as tmp_dir:
                 self._coco_api = COCO(self.gt_to_coco_json(
-                    gts, osp.join(tmp_dir, 'results')))
+                    gts, self.outfile_prefix or osp.join(tmp_dir, 'results')))
         if self.cat_ids is None:
             self.cat_ids = self._coco_api.get_cat_ids(
                 cat_names=self.dataset_meta['classes'])
@@ -232,6 +242,31 @@ class FasterCocoMetric(CocoMetric):
                         ' '.join(f'{v:.3f}' for v in stats[:6]))
         return eval_results
 
+    def fast_eval_recall(self, results: Sequence[dict],
+                         proposal_nums: Sequence[int], iou_thrs,
+                         logger=None) -> np.ndarray:
+        """``CocoMetric``'s ``proposal_fast`` average recall per proposal
+        number, also when images hold different numbers of ground-truth
+        boxes: mmdet 3.3.0 stacks the per-image IoU matrices into one array,
+        which numpy >= 1.24 refuses when their shapes differ (ValueError).
+        The same boxes, matching and table, so the same numbers where mmdet
+        runs."""
+        proposal_nums, iou_thrs = set_recall_param(proposal_nums, iou_thrs)
+        all_ious = np.empty(len(self.img_ids), dtype=object)
+        for i, img_id in enumerate(self.img_ids):
+            gt = [[x, y, x + w, y + h] for x, y, w, h in (
+                a['bbox'] for a in self._coco_api.load_anns(
+                    self._coco_api.get_ann_ids(img_ids=img_id))
+                if not a.get('ignore', False) and not a['iscrowd'])]
+            proposals = results[i]['bboxes']
+            all_ious[i] = bbox_overlaps(
+                np.array(gt, dtype=np.float32).reshape(-1, 4),
+                proposals[:min(len(proposals), proposal_nums[-1]), :4]
+            ) if gt else np.zeros((0, len(proposals)), dtype=np.float32)
+        recalls = _recalls(all_ious, proposal_nums, iou_thrs)
+        print_recall_summary(recalls, proposal_nums, iou_thrs, logger=logger)
+        return recalls.mean(axis=1)
+
     def _evaluate(self, predictions: List[dict], iou_type: str,
                   use_cats: bool):
         """Runs faster-coco-eval with ``CocoMetric``'s parameters."""
@@ -243,7 +278,9 @@ class FasterCocoMetric(CocoMetric):
         coco_eval.params.catIds = self.cat_ids
         coco_eval.params.imgIds = self.img_ids
         coco_eval.params.maxDets = list(self.proposal_nums)
-        coco_eval.params.iouThrs = self.iou_thrs
+        # An array, whatever the config gave: pycocotools' summary compares
+        # it with 0.5 and 0.75 (a list crashes CocoMetric there).
+        coco_eval.params.iouThrs = np.asarray(self.iou_thrs, dtype=float)
         coco_eval.params.useCats = int(use_cats)
         coco_eval.evaluate()
         coco_eval.accumulate()
