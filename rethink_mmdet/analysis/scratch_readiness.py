@@ -14,26 +14,36 @@ drop points. It also runs backbone and neck once on a random
 2 x 3 x 128 x 128 batch (2 images per GPU, as in training) in training mode:
 a forward that fails, or a GroupNorm whose groups hold a single value (a
 pooled 1x1 map with one channel per group, as ResNeSt's split attention
-gets with GN(32): its output is a constant), is a problem no build finds.
+gets with GN(32): its output is a constant), is a problem no build finds. Last, it does what ``Runner.train`` does
+first (:mod:`rethink_mmdet.models.train_step_probe`): ``init_weights()``,
+then one training step (forward, loss, backward, optimizer step) on a
+generated batch; an exception there is a problem naming the module, and
+"ready" needs that step to pass. Parts that initialize themselves and
+refuse ``ScratchInit`` (mmdet's Swin and PVT) are named: their own random
+init applies (docs/extending.md).
 
 A config claims scratch when its name says ``-scratch`` or its backbone
 uses the ``scratch`` init policy (``ScratchInit``); every finding is then a
 problem. A pre-trained config gets the same report, without a verdict
 against it.
 """
-import logging
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import torch.nn as nn
 from mmengine.config import Config, ConfigDict
-from mmengine.logging import MMLogger
 
 from rethink_mmdet.engine.schedulers import rule_drop_points
+from rethink_mmdet.models.init_policies import ScratchReadinessError
 from rethink_mmdet.models.scratch_check import (NORM_TYPES, PartReport,
                                                 inspect_part, model_parts,
                                                 probe_forward)
+from rethink_mmdet.models.train_step_probe import (drop_checkpoint_inits,
+                                                   init_like_runner,
+                                                   probe_train_step,
+                                                   quiet_mmengine_logger,
+                                                   refuses_scratch_init)
 
 
 @dataclass
@@ -54,6 +64,13 @@ class ScratchReadiness:
         schedule_problems: Schedulers that cannot run as configured.
         forward: What the backbone and neck returned on a probe batch.
         forward_problems: What went wrong in that forward.
+        own_init: Parts that initialize themselves and refuse
+            ``ScratchInit`` (Swin, PVT), by class name: their own random
+            init applies.
+        train_step: What passed of ``init_weights()`` and one training
+            step, in words; empty when they did not run or failed.
+        train_step_problems: What failed there.
+        train_step_skipped: Why the training step did not run.
     """
     config: str
     claims_scratch: bool
@@ -67,6 +84,10 @@ class ScratchReadiness:
     schedule_problems: List[str] = field(default_factory=list)
     forward: str = ''
     forward_problems: List[str] = field(default_factory=list)
+    own_init: Dict[str, str] = field(default_factory=dict)
+    train_step: str = ''
+    train_step_problems: List[str] = field(default_factory=list)
+    train_step_skipped: str = ''
 
     def problems(self) -> List[str]:
         """Everything that keeps the model from training from scratch,
@@ -85,11 +106,14 @@ class ScratchReadiness:
                      'checkpoint' for ref in self.pretrained)
         lines.extend(self.schedule_problems)
         lines.extend(self.forward_problems)
+        lines.extend(self.train_step_problems)
         return lines
 
     @property
     def ready(self) -> bool:
-        return not self.claims_scratch or not self.problems()
+        """Ready only when nothing is wrong and a training step passed."""
+        return not self.claims_scratch or (not self.problems()
+                                           and bool(self.train_step))
 
 
 def check_scratch_readiness(cfg: Config, name: Optional[str] = None,
@@ -116,17 +140,38 @@ def check_scratch_readiness(cfg: Config, name: Optional[str] = None,
     claims, claim = _claim(cfg, name)
     if scratch and not claims:
         claims, claim = True, 'yes: asked for on the command line (--scratch)'
-    optimizer, decay = _norm_weight_decay(model, parts, cfg)
+    optim_wrapper, optimizer, decay = _norm_weight_decay(model, parts, cfg)
     schedule, schedule_problems = _describe_schedule(cfg)
+    reports = [inspect_part(module, part) for part, module in parts]
+    inits = {part: _describe_init(model, part) for part, _ in parts}
+    own_init = {part: type(module).__name__ for part, module in parts
+                if 'ScratchInit' not in inits[part]
+                and refuses_scratch_init(module)}
+    for part, cls in own_init.items():
+        inits[part] = f"{cls}'s own random init (refuses ScratchInit)"
+    # What Runner.train does first, minus reading checkpoints (reported
+    # above): init_weights(), then (after the probe forward) one step.
+    drop_checkpoint_inits(model)
+    skipped, step, step_problems = '', '', []
+    try:
+        step_problems = init_like_runner(model)
+    except ScratchReadinessError:
+        skipped = 'ScratchInit refuses to initialize (the problems above)'
+    if step_problems:
+        skipped = 'init_weights() fails'
     forward, forward_problems = probe_forward(model)
+    if forward_problems and not skipped:
+        skipped = 'the forward above fails'
+    if not skipped:
+        step, step_problems = probe_train_step(model, optim_wrapper)
     return ScratchReadiness(
-        config=name, claims_scratch=claims, claim=claim,
-        parts=[inspect_part(module, part) for part, module in parts],
-        inits={part: _describe_init(model, part) for part, _ in parts},
-        norm_decay=decay, pretrained=list(_pretrained_refs(cfg)),
+        config=name, claims_scratch=claims, claim=claim, parts=reports,
+        inits=inits, norm_decay=decay, pretrained=list(_pretrained_refs(cfg)),
         optimizer=optimizer, schedule=schedule,
         schedule_problems=schedule_problems, forward=forward,
-        forward_problems=forward_problems)
+        forward_problems=forward_problems, own_init=own_init,
+        train_step=step, train_step_problems=step_problems,
+        train_step_skipped=skipped)
 
 
 def _init_types(init_cfg) -> List[dict]:
@@ -194,28 +239,22 @@ def _pretrained_refs(cfg: Config) -> Iterator[str]:
         yield f'load_from: {cfg.load_from}'
 
 
-def _norm_weight_decay(model: nn.Module, parts, cfg: Config
-                       ) -> Tuple[str, Dict[str, Dict[str, float]]]:
-    """The optimizer in words, and per part the norm parameters whose
-    parameter group has a weight decay above 0, as mmengine builds the
-    groups (``paramwise_cfg``, custom keys, ``norm_decay_mult``)."""
+def _norm_weight_decay(model: nn.Module, parts, cfg: Config):
+    """The optimizer wrapper as mmengine builds it from the config (None
+    without one), the optimizer in words, and per part the norm parameters
+    whose parameter group has a weight decay above 0 (``paramwise_cfg``,
+    custom keys, ``norm_decay_mult``)."""
     from mmengine.optim import build_optim_wrapper
     if not cfg.get('optim_wrapper'):
-        return '', {part: {} for part, _ in parts}
+        return None, '', {part: {} for part, _ in parts}
     wrapper_cfg = ConfigDict(cfg.optim_wrapper.copy())
     # The groups do not depend on the wrapper; AmpOptimWrapper needs a GPU.
     wrapper_cfg.type = 'OptimWrapper'
     for key in ('loss_scale', 'dtype', 'use_fsdp'):
         wrapper_cfg.pop(key, None)
-    # mmengine logs each norm or frozen parameter it treats specially (INFO,
-    # WARNING): the report says it in one line.
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        optimizer = build_optim_wrapper(model, wrapper_cfg).optimizer
-    finally:
-        logger.setLevel(level)
+    with quiet_mmengine_logger():
+        wrapper = build_optim_wrapper(model, wrapper_cfg)
+    optimizer = wrapper.optimizer
     decay_of = {id(p): group.get('weight_decay', 0)
                 for group in optimizer.param_groups for p in group['params']}
     decay = {}
@@ -230,7 +269,7 @@ def _norm_weight_decay(model: nn.Module, parts, cfg: Config
     text = type(optimizer).__name__ + ' ' + ' '.join(
         f'{k}={defaults[k]:g}' for k in ('lr', 'momentum', 'weight_decay')
         if isinstance(defaults.get(k), (int, float)))
-    return text, decay
+    return wrapper, text, decay
 
 
 def _describe_schedule(cfg: Config) -> Tuple[List[str], List[str]]:

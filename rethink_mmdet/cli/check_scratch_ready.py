@@ -15,7 +15,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         description='Build a config\'s model on the CPU (no checkpoint is '
         'loaded) and report, per part, norm layers, frozen parameters, BN '
         'in eval mode, FrozenBN, plain BN, weight decay on norms, pretrained '
-        'references and the LR drops. Exit status 1 when a config that '
+        'references and the LR drops; then initialize it as the Runner '
+        'does and run one training step on a generated batch. Exit status '
+        '1 when a config that '
         'claims scratch (-scratch in its name, or ScratchInit on its '
         'backbone) is not ready, 0 otherwise, 2 on bad input.')
     parser.add_argument('config', help='config file path')
@@ -74,6 +76,13 @@ def format_report(result: 'ScratchReadiness') -> str:
     lines.append('LR schedule: ' + ('; '.join(result.schedule) or 'none'))
     if result.forward:
         lines.append(f'forward: {result.forward}')
+    for part, cls in result.own_init.items():
+        lines.append(f'init: {part} ({cls}) initializes itself and refuses '
+                     'ScratchInit: its own random init applies '
+                     '(docs/extending.md)')
+    lines.append('train step: ' + (
+        result.train_step or (f'not run: {result.train_step_skipped}'
+                              if result.train_step_skipped else 'failed')))
     problems = result.problems()
     if result.claims_scratch:
         lines += [f'problem: {p}' for p in problems]

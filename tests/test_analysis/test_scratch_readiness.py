@@ -2,6 +2,7 @@
 scratch row of configs/ passing, and the guard sharing the same check."""
 import glob
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -61,6 +62,15 @@ FAULTS = {
     'neck widths not the backbone\'s': (
         "model = dict(neck=dict(in_channels=[16, 32, 64, 128]))",
         ('forward', 'fails in neck.lateral_convs.0', 'RuntimeError')),
+    # Found only by the training step: backbone and neck run, the box
+    # head's first conv expects 64-channel RoI features, gets the neck's 32.
+    'head widths not the neck\'s': (
+        "model = dict(roi_head=dict(bbox_head=dict(in_channels=64)))",
+        ('train step', 'roi_head.bbox_head.shared_convs.0.conv (Conv2d)',
+         "fails in forward(mode='loss')", 'RuntimeError')),
+    'a loss that is not finite': (
+        "model = dict(rpn_head=dict(loss_bbox=dict(loss_weight=float('inf'))))",
+        ('train step', 'the loss is inf')),
     'LR drop before the start': (
         "param_scheduler = [dict(type='DropBeforeEndLR', by_epoch=False,\n"
         "                        drops_before_end=(5000, ))]",
@@ -95,6 +105,10 @@ def test_toy_config_is_ready_and_reported_per_part(capsys):
     # The paper's rule on the toy's 1200 iterations (drops 240, 60 before).
     assert 'x0.1 at iterations 960, 1140 of 1200' in out
     assert 'no weight decay on norm parameters' in out
+    # What Runner.train runs first, on a generated batch.
+    assert re.search(r'train step: init_weights\(\), then forward, loss '
+                     r'[\d.]+ and backward with an optimizer step on a '
+                     r'2x3x128x128 batch: passed', out), out
 
 
 @pytest.mark.parametrize('fault', sorted(FAULTS))
@@ -204,3 +218,45 @@ def test_every_scratch_row_passes(relative, capsys):
                                                relative))
     assert status == 0, out + err
     assert 'verdict: ready to train from scratch' in out
+
+
+# Tiny transformer backbones over the toy config (GN(8) neck and heads):
+# mmdet's classes whose init_weights accepts only a Pretrained init_cfg.
+SELF_INITIALIZING = {
+    'SwinTransformer': ("type='SwinTransformer', embed_dims=16, "
+                        'depths=[1, 1, 1, 1], num_heads=[1, 2, 4, 8]',
+                        [16, 32, 64, 128]),
+    'PyramidVisionTransformerV2': (
+        "type='PyramidVisionTransformerV2', embed_dims=16, "
+        'num_layers=[1, 1, 1, 1], num_heads=[1, 2, 4, 8]',
+        [16, 32, 64, 128]),
+}
+
+
+@pytest.mark.parametrize('cls', sorted(SELF_INITIALIZING))
+def test_backbones_that_initialize_themselves(cls, tmp_path, capsys):
+    """ScratchInit on them fails in init_weights(), as training would: one
+    problem naming the module and the fix; with init_cfg=None their own
+    random init applies, the checker says so, and a training step passes."""
+    args, widths = SELF_INITIALIZING[cls]
+    body = ('model = dict(\n'
+            f'    backbone=dict(_delete_=True, {args}, init_cfg={{init}}),\n'
+            f'    neck=dict(in_channels={widths}))')
+    status, out, err = _check(capsys, _write(tmp_path, body.format(
+        init="dict(type='ScratchInit')")))
+    assert status == 1, out + err
+    [problem] = [line for line in out.splitlines()
+                 if line.startswith('problem: ')]
+    assert problem.startswith(f'problem: init: backbone ({cls}): '
+                              'init_weights() fails'), problem
+    assert 'AssertionError' in problem and 'init_cfg=None' in problem
+    assert 'train step: not run: init_weights() fails' in out
+
+    status, out, err = _check(capsys, _write(tmp_path, body.format(
+        init='None')))
+    assert status == 0, out + err
+    assert (f'init: backbone ({cls}) initializes itself and refuses '
+            'ScratchInit: its own random init applies') in out
+    assert 'LayerNorm x' in out.splitlines()[4]  # the backbone's row
+    assert 'train step: init_weights(), then forward' in out
+    assert out.rstrip().endswith('verdict: ready to train from scratch')
