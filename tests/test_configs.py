@@ -50,7 +50,9 @@ def parse_name(relative):
         r'(?P<aug>train-aug-)?(?:(?P<x>\d+)x|(?P<k>\d+)k)(?P<tta>-tta)?'
         r'|toy-(?P<iters>\d+)i', fields[-2])
     assert schedule, f'{relative}: cannot read a schedule from {fields[-2]}'
-    norm = next((f for f in fields if f in ('gn-all', 'syncbn-all')), None)
+    # ln-gn: a transformer backbone's own LayerNorm, GN in the other parts.
+    norm = next((f for f in fields
+                 if f in ('gn-all', 'syncbn-all', 'ln-gn')), None)
     return dict(
         algo=fields[0], arch=arch, init=init, norm=norm,
         times=int(schedule['x']) if schedule['x'] else None,
@@ -132,7 +134,10 @@ def test_norm_layers(row):
         norms = [m for m in part.modules() if isinstance(m, NORM_TYPES)]
         if claim['norm'] is None:
             assert not norms, f'{relative}: {name} has norm layers'
-        elif claim['norm'] == 'gn-all':
+        elif claim['norm'] == 'ln-gn' and name == 'backbone':
+            assert norms and all(isinstance(m, nn.LayerNorm)
+                                 for m in norms), relative
+        elif claim['norm'] in ('gn-all', 'ln-gn'):
             assert norms and all(isinstance(m, nn.GroupNorm)
                                  for m in norms), f'{relative}: {name}'
             groups = {m.num_groups for m in norms}
@@ -157,8 +162,9 @@ def test_init_policy(row):
         model = MODELS.build(cfg.model)
         assert scratch_problems(model) == [], relative
         assert all(p.requires_grad for p in model.parameters())
+        # norm_eval concerns BN; LayerNorm has no running statistics.
         assert cfg.model.backbone.get('norm_eval', True) is False or \
-            claim['norm'] is None
+            claim['norm'] in (None, 'ln-gn')
         assert cfg.model.backbone.get('zero_init_residual', False) is False
     else:
         assert [c['checkpoint'] for c in pretrained] and all(

@@ -31,24 +31,19 @@ def _run(command):
                           text=True, timeout=600)
 
 
-def test_user_config_for_a_new_backbone_checks_and_trains(tmp_path,
-                                                          tiny_coco):
-    base = config_path(
-        'schedule-study/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py')
-    config = tmp_path / 'mask-rcnn_r2-50-scratch_fpn_gn-all_6x_coco.py'
-    config.write_text(USER_CONFIG.format(base=base))
-    assert len(config.read_text().splitlines()) <= 15
-
+def _check_and_train(config, work_dir, data_root):
+    """check_scratch_ready.py says ready, then tools/train.py trains the
+    config 2 iterations on the synthetic data; returns the checker's
+    report and the trained state dict."""
     check = _run([sys.executable, 'tools/misc/check_scratch_ready.py',
                   str(config)])
     assert check.returncode == 0, check.stdout + check.stderr[-3000:]
     assert 'verdict: ready to train from scratch' in check.stdout
 
-    work_dir = tmp_path / 'run'
     train = _run([sys.executable, 'tools/train.py', str(config),
                   '--work-dir', str(work_dir),
                   *as_cli_options({
-                      **synthetic_data_overrides(str(config), tiny_coco),
+                      **synthetic_data_overrides(str(config), data_root),
                       **short_run_overrides(max_iters=2, batch_size=1),
                       # Training is what this test is about: no validation,
                       # and fewer RoIs for the full-width heads on a CPU.
@@ -58,11 +53,33 @@ def test_user_config_for_a_new_backbone_checks_and_trains(tmp_path,
     assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-5000:]
 
     state = read_run_checkpoint(work_dir / 'iter_2.pth')['state_dict']
-    # Res2Net's multi-scale convs were built, initialized and trained.
-    assert 'backbone.layer1.0.convs.2.weight' in state
     [scalars] = glob.glob(osp.join(str(work_dir), '*', 'vis_data',
                                    'scalars.json'))
     with open(scalars) as f:
         losses = [json.loads(line)['loss'] for line in f
                   if '"loss"' in line]
     assert len(losses) == 2 and all(math.isfinite(x) for x in losses)
+    return check.stdout, state
+
+
+def test_user_config_for_a_new_backbone_checks_and_trains(tmp_path,
+                                                          tiny_coco):
+    base = config_path(
+        'schedule-study/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py')
+    config = tmp_path / 'mask-rcnn_r2-50-scratch_fpn_gn-all_6x_coco.py'
+    config.write_text(USER_CONFIG.format(base=base))
+    assert len(config.read_text().splitlines()) <= 15
+    _, state = _check_and_train(config, tmp_path / 'run', tiny_coco)
+    # Res2Net's multi-scale convs were built, initialized and trained.
+    assert 'backbone.layer1.0.convs.2.weight' in state
+
+
+def test_transformer_example_checks_and_trains(tmp_path, tiny_coco):
+    """Swin-T (LayerNorm) from its own random init, GN and ScratchInit in
+    the other parts: the checker names the policy, then it trains."""
+    config = config_path('extending/mask-rcnn_swin-t-p4-w7-scratch_fpn_'
+                         'ln-gn_6x_coco.py')
+    report, state = _check_and_train(config, tmp_path / 'run', tiny_coco)
+    assert ('init: backbone (SwinTransformer) initializes itself and '
+            'refuses ScratchInit: its own random init applies') in report
+    assert 'backbone.stages.2.blocks.5.attn.w_msa.qkv.weight' in state
