@@ -1,8 +1,9 @@
 """OpenMMLab's ``mim`` finds this package's models, installed or editable.
 
-mim reads ``<dist location>/<name>/.mim/model-index.yml``: a wheel ships
-``rethink_mmdet/.mim/`` (committed symlinks to configs/ and model-index.yml,
-resolved by the build), and tools/setup_env.sh links the editable install.
+mim reads ``<dist location>/<name>/.mim/model-index.yml`` and runs
+``.mim/tools/{train,test}.py``: a wheel ships ``rethink_mmdet/.mim/``
+(committed symlinks to configs/, tools/ and model-index.yml, resolved by the
+build), and tools/setup_env.sh links the editable install.
 """
 import importlib.util
 import os
@@ -19,7 +20,7 @@ from rethink_mmdet.testing import REPO_ROOT
 
 # What the wheel build reads from the source tree.
 BUILD_INPUTS = ('pyproject.toml', 'README.md', 'model-index.yml', 'configs',
-                'rethink_mmdet')
+                'tools', 'rethink_mmdet')
 
 needs_mim = pytest.mark.skipif(
     importlib.util.find_spec('mim') is None,
@@ -87,3 +88,6 @@ def test_wheel_ships_configs_and_model_index(tmp_path):
     # mim resolves each model's Config relative to .mim/.
     for model in metafile_models():
         assert f"rethink_mmdet/.mim/{model['Config']}" in names, model['Name']
+    # `mim train` / `mim test` run <package>/.mim/tools/{train,test}.py.
+    for tool in ('train.py', 'test.py', 'misc/check_scratch_ready.py'):
+        assert f'rethink_mmdet/.mim/tools/{tool}' in names, tool

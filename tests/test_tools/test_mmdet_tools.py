@@ -1,0 +1,114 @@
+"""MMDetection's own tools and OpenMMLab's ``mim`` on our configs.
+
+A model of this package is evaluated by MMDetection's ``tools/test.py`` (the
+one its wheel ships under ``mmdet/.mim/tools/``) with the same numbers as by
+ours: the config's ``custom_imports`` is all mmdet needs. ``mim train`` and
+``mim test`` find our tools where mim looks for them
+(``<package>/.mim/tools/``).
+"""
+import importlib.util
+import os
+import os.path as osp
+import pickle
+import re
+import sys
+
+import mmdet
+import pytest
+import torch
+
+from rethink_mmdet import __version__
+from rethink_mmdet.testing import (REPO_ROOT, TOY_CONFIG, as_cli_options,
+                                   run_tool, tool_env, toy_overrides,
+                                   toy_train_command)
+
+pytestmark = pytest.mark.slow
+
+MMDET_TEST = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools',
+                      'test.py')
+needs_mim = pytest.mark.skipif(
+    importlib.util.find_spec('mim') is None,
+    reason='openmim is not installed (tools/setup_env.sh installs it)')
+
+
+def _metrics(output: str) -> dict:
+    """The ``coco/...`` numbers of the last test-loop line of a log."""
+    lines = [line for line in output.splitlines()
+             if 'Iter(test)' in line and 'coco/' in line]
+    assert lines, output[-3000:]
+    return {key: float(value) for key, value in
+            re.findall(r'coco/(\w+): (-?[\d.]+)', lines[-1])}
+
+
+@pytest.fixture(scope='module')
+def toy_checkpoint(tmp_path_factory, tiny_coco):
+    work_dir = tmp_path_factory.mktemp('toy_run')
+    run_tool(toy_train_command(work_dir, tiny_coco, max_iters=2))
+    return str(work_dir / 'iter_2.pth')
+
+
+def test_mmdet_test_tool_gives_our_numbers(toy_checkpoint, tiny_coco,
+                                           tmp_path):
+    options = as_cli_options(toy_overrides(tiny_coco, 2))
+    runs = {}
+    for name, tool in (('ours', 'tools/test.py'), ('mmdet', MMDET_TEST)):
+        result = run_tool([sys.executable, tool, TOY_CONFIG, toy_checkpoint,
+                           '--work-dir', str(tmp_path / name), '--out',
+                           str(tmp_path / f'{name}.pkl'), *options])
+        with open(tmp_path / f'{name}.pkl', 'rb') as f:
+            runs[name] = (_metrics(result.stdout + result.stderr),
+                          pickle.load(f))
+    metrics, predictions = runs['ours']
+    assert {'bbox_mAP', 'segm_mAP', 'bbox_mAP_50'} <= set(metrics)
+    assert runs['mmdet'][0] == metrics
+    # A model trained 2 iterations scores about 0: the detections
+    # themselves (score_thr 0) are the sensitive comparison.
+    assert len(predictions) == 8 and all(
+        len(p['pred_instances']['scores']) for p in predictions)
+    for mine, theirs in zip(predictions, runs['mmdet'][1]):
+        assert mine['img_id'] == theirs['img_id']
+        for key in ('bboxes', 'scores', 'labels'):
+            assert torch.equal(mine['pred_instances'][key],
+                               theirs['pred_instances'][key]), key
+
+
+def _mim_sees_this_checkout(tmp_path) -> dict:
+    """An environment where mim's installed ``rethink-mmdet`` is this
+    checkout: mim takes ``<dist location>/rethink-mmdet`` as the package
+    root (tools/setup_env.sh links it for the editable install), so a
+    dist-info and that link in a folder first on the path point it here."""
+    site = tmp_path / 'site'
+    dist = site / f'rethink_mmdet-{__version__}.dist-info'
+    dist.mkdir(parents=True)
+    (dist / 'METADATA').write_text('Metadata-Version: 2.1\nName: '
+                                   f'rethink_mmdet\nVersion: {__version__}\n')
+    (dist / 'top_level.txt').write_text('rethink_mmdet\n')
+    (site / 'rethink-mmdet').symlink_to(osp.join(REPO_ROOT, 'rethink_mmdet'))
+    env = tool_env(REPO_ROOT)
+    env['PYTHONPATH'] = f"{site}{os.pathsep}{env['PYTHONPATH']}"
+    return env
+
+
+@needs_mim
+def test_mim_train_and_test(toy_checkpoint, tiny_coco, tmp_path):
+    """``mim train/test rethink-mmdet CONFIG``: mim runs
+    ``<package>/.mim/tools/{train,test}.py`` with ``--launcher none``; a
+    config name alone is looked up in ``<package>/.mim/configs``."""
+    options = as_cli_options(toy_overrides(tiny_coco, 2))
+    env = _mim_sees_this_checkout(tmp_path)
+    work_dir = tmp_path / 'mim_train'
+    train = run_tool([sys.executable, '-m', 'mim', 'train', 'rethink-mmdet',
+                      TOY_CONFIG, '--work-dir', str(work_dir), *options],
+                     env=env)
+    assert 'Training finished successfully' in train.stdout, train.stdout
+    assert (work_dir / 'iter_2.pth').is_file()
+
+    test = run_tool([sys.executable, '-m', 'mim', 'test', 'rethink-mmdet',
+                     osp.basename(TOY_CONFIG), '--checkpoint', toy_checkpoint,
+                     '--work-dir', str(tmp_path / 'mim_test'), *options],
+                    env=env)
+    direct = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG,
+                       toy_checkpoint, '--work-dir',
+                       str(tmp_path / 'direct'), *options])
+    assert _metrics(test.stdout + test.stderr) == _metrics(
+        direct.stdout + direct.stderr)
