@@ -14,8 +14,9 @@ drop points. It also runs backbone and neck once on a random
 2 x 3 x 128 x 128 batch (2 images per GPU, as in training) in training mode:
 a forward that fails, or a GroupNorm whose groups hold a single value (a
 pooled 1x1 map with one channel per group, as ResNeSt's split attention
-gets with GN(32): its output is a constant), is a problem no build finds. Last, it does what ``Runner.train`` does
-first (:mod:`rethink_mmdet.models.train_step_probe`): ``init_weights()``,
+gets with GN(32): its output is a constant), is a problem no build finds.
+Last, it does what ``Runner.train`` does first
+(:mod:`rethink_mmdet.models.train_step_probe`): ``init_weights()``,
 then one training step (forward, loss, backward, optimizer step) on a
 generated batch; an exception there is a problem naming the module, and
 "ready" needs that step to pass. Parts that initialize themselves and
@@ -36,14 +37,20 @@ from mmengine.config import Config, ConfigDict
 
 from rethink_mmdet.engine.schedulers import rule_drop_points
 from rethink_mmdet.models.init_policies import ScratchReadinessError
-from rethink_mmdet.models.scratch_check import (NORM_TYPES, PartReport,
-                                                inspect_part, model_parts,
-                                                probe_forward)
-from rethink_mmdet.models.train_step_probe import (drop_checkpoint_inits,
-                                                   init_like_runner,
-                                                   probe_train_step,
-                                                   quiet_mmengine_logger,
-                                                   refuses_scratch_init)
+from rethink_mmdet.models.scratch_check import (
+    NORM_TYPES,
+    PartReport,
+    inspect_part,
+    model_parts,
+    probe_forward,
+)
+from rethink_mmdet.models.train_step_probe import (
+    drop_checkpoint_inits,
+    init_like_runner,
+    probe_train_step,
+    quiet_mmengine_logger,
+    refuses_scratch_init,
+)
 
 
 @dataclass

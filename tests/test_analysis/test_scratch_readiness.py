@@ -13,8 +13,11 @@ import torch.nn as nn
 from rethink_mmdet.cli.check_scratch_ready import main
 from rethink_mmdet.cli.common import run_main
 from rethink_mmdet.models import ScratchInit, ScratchReadinessError
-from rethink_mmdet.models.scratch_check import (inspect_part, probe_forward,
-                                                scratch_problems)
+from rethink_mmdet.models.scratch_check import (
+    inspect_part,
+    probe_forward,
+    scratch_problems,
+)
 from rethink_mmdet.testing import REPO_ROOT, TOY_CONFIG
 
 SCRATCH_ROWS = sorted(
@@ -69,7 +72,8 @@ FAULTS = {
         ('train step', 'roi_head.bbox_head.shared_convs.0.conv (Conv2d)',
          "fails in forward(mode='loss')", 'RuntimeError')),
     'a loss that is not finite': (
-        "model = dict(rpn_head=dict(loss_bbox=dict(loss_weight=float('inf'))))",
+        "model = dict(rpn_head=dict(loss_bbox=dict(\n"
+        "    loss_weight=float('inf'))))",
         ('train step', 'the loss is inf')),
     'LR drop before the start': (
         "param_scheduler = [dict(type='DropBeforeEndLR', by_epoch=False,\n"

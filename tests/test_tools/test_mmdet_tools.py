@@ -18,9 +18,15 @@ import pytest
 import torch
 
 from rethink_mmdet import __version__
-from rethink_mmdet.testing import (REPO_ROOT, TOY_CONFIG, as_cli_options,
-                                   run_tool, tool_env, toy_overrides,
-                                   toy_train_command)
+from rethink_mmdet.testing import (
+    REPO_ROOT,
+    TOY_CONFIG,
+    as_cli_options,
+    run_tool,
+    tool_env,
+    toy_overrides,
+    toy_train_command,
+)
 
 pytestmark = pytest.mark.slow
 

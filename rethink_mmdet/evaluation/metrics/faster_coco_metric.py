@@ -22,6 +22,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmdet.datasets.api_wrappers import COCO
 from mmdet.evaluation import CocoMetric
+
 # _recalls: mmdet's matching, so proposal_fast gives CocoMetric's numbers.
 from mmdet.evaluation.functional import bbox_overlaps, print_recall_summary
 from mmdet.evaluation.functional.recall import _recalls, set_recall_param
