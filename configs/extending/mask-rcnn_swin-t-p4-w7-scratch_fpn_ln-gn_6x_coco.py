@@ -1,4 +1,4 @@
-# Extending (docs/extending.md, section 5): Mask R-CNN Swin-T FPN, LN + GN, scratch (its own init), 6x.
+# Extending (docs/extending.md): Mask R-CNN Swin-T FPN, LN + GN, scratch, 6x.
 _base_ = '../schedule-study/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py'
 model = dict(
     backbone=dict(_delete_=True, type='SwinTransformer', embed_dims=96,
