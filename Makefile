@@ -18,6 +18,7 @@ study: setup
 
 test: setup
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
 	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) --durations=10 tests
 
 # On a GPU node: CUDA ops, AMP, SyncBN, 50 iterations + test (docs/gpu.md).

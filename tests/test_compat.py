@@ -6,8 +6,11 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.logging import MessageHub
-from mmengine.runner.checkpoint import (CheckpointLoader, _load_checkpoint,
-                                        save_checkpoint)
+from mmengine.runner.checkpoint import (
+    CheckpointLoader,
+    _load_checkpoint,
+    save_checkpoint,
+)
 
 from rethink_mmdet import compat
 from rethink_mmdet.testing import TOY_CONFIG

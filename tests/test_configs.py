@@ -1,8 +1,9 @@
 """Every config under configs/ against the row its name claims.
 
 Expectations come from the file name (MMDetection's naming rule) and
-docs/recipe.md, never from the config itself: the schedule length from `Nx`, the
-init from `-scratch`/`-pretrained`, the norm from `gn-all`/`syncbn-all`.
+docs/recipe.md, never from the config itself: the schedule length from
+`Nx`, the init from `-scratch`/`-pretrained`, the norm from
+`gn-all`/`syncbn-all`.
 """
 import glob
 import os.path as osp

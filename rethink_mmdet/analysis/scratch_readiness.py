@@ -296,8 +296,9 @@ def _describe_schedule(cfg: Config) -> Tuple[List[str], List[str]]:
         begin = s.get('begin', 0)
         end = s.get('end', length[0] if unit == length[1] else None)
         if kind == 'LinearLR':
-            lines.append(f"warmup LinearLR from x{s.get('start_factor', 1/3):g}"
-                         f' over {unit} {begin}-{end}')
+            start = s.get('start_factor', 1 / 3)
+            lines.append(f'warmup LinearLR from x{start:g} over {unit} '
+                         f'{begin}-{end}')
         elif kind == 'DropBeforeEndLR':
             try:
                 points = rule_drop_points(s, end)

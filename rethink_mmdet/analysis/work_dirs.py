@@ -72,8 +72,9 @@ class RunLog:
         """The config mmengine dumped into the work_dir, or None."""
         if self.config_path is None:
             return None
-        import rethink_mmdet  # noqa: F401  (registers, patches)
         from mmengine.config import Config
+
+        import rethink_mmdet  # noqa: F401  (registers, patches)
         return Config.fromfile(self.config_path)
 
     def _configured_drops(self) -> Optional[List[int]]:

@@ -42,7 +42,8 @@ def _random_boxes(rng: np.random.Generator, n: int) -> np.ndarray:
 def make_problem(num_images: int, gt_per_image: float = 7.0,
                  dets_per_image: int = 100, num_classes: int = 80,
                  with_masks: bool = True, crowd_fraction: float = 0.01,
-                 empty_fraction: float = 0.02, seed: int = 0) -> Tuple[dict, List[dict]]:
+                 empty_fraction: float = 0.02,
+                 seed: int = 0) -> Tuple[dict, List[dict]]:
     """Generates ground truth and the data samples a detector would give.
 
     A share of the images has no ground truth, another no detections. Most
@@ -74,7 +75,8 @@ def make_problem(num_images: int, gt_per_image: float = 7.0,
     for img_id in range(1, num_images + 1):
         images.append(dict(id=img_id, width=w, height=h,
                            file_name=f'{img_id:012d}.jpg'))
-        n_gt = 0 if rng.random() < empty_fraction else rng.poisson(gt_per_image)
+        n_gt = (0 if rng.random() < empty_fraction else
+                rng.poisson(gt_per_image))
         gt_boxes = _random_boxes(rng, n_gt)
         gt_labels = rng.integers(0, num_classes, n_gt)
         for box, label in zip(gt_boxes, gt_labels):

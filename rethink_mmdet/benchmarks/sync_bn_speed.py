@@ -29,8 +29,9 @@ def _free_port() -> int:
 
 
 def _worker(rank: int, world: int, port: int, opts: dict, queue) -> None:
-    import rethink_mmdet  # noqa: F401  (registers AnySyncBN)
     from mmdet.models.backbones import ResNet
+
+    import rethink_mmdet  # noqa: F401  (registers AnySyncBN)
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     cuda = opts['device'] == 'cuda'
     dist.init_process_group('nccl' if cuda else 'gloo', rank=rank,

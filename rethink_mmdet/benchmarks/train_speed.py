@@ -3,8 +3,9 @@
 
 Each config is built as ``tools/train.py`` builds it (mmengine's Runner:
 model, data loader, optimizer wrapper, weight init), pointed at the
-synthetic COCO data (:func:`rethink_mmdet.runner.synthetic_data.synthetic_data_overrides`)
-so no COCO is needed. One step is ``model.train_step``: data preprocessing
+synthetic COCO data
+(:func:`rethink_mmdet.runner.synthetic_data.synthetic_data_overrides`) so
+no COCO is needed. One step is ``model.train_step``: data preprocessing
 (device copy, normalization, padding), forward, backward and the optimizer
 update, as the train loop runs it, without hooks.
 
@@ -32,8 +33,10 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 
-from rethink_mmdet.engine.schedule_scaling import (scale_schedule_to_batch,
-                                                   total_batch_size)
+from rethink_mmdet.engine.schedule_scaling import (
+    scale_schedule_to_batch,
+    total_batch_size,
+)
 from rethink_mmdet.runner import UsageError, build_runner, load_config
 
 
@@ -121,8 +124,9 @@ class StepBench:
                  mode: str, work_dir: str, cfg_options: Optional[dict] = None,
                  lr: Optional[float] = 1e-4, seed: Optional[int] = None):
         from rethink_mmdet.engine import to_channels_last
-        from rethink_mmdet.runner.synthetic_data import \
-            synthetic_data_overrides
+        from rethink_mmdet.runner.synthetic_data import (
+            synthetic_data_overrides,
+        )
         cuda = torch.cuda.is_available()
         problem = mode_problem(mode, cuda)
         if problem:

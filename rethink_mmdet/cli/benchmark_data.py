@@ -56,8 +56,10 @@ def main(argv: Optional[Sequence[str]] = None) -> list:
         raise UsageError(f'--image-size must be >= 32 px, got '
                          f'{args.image_size}')
     import rethink_mmdet  # noqa: F401
-    from rethink_mmdet.benchmarks.coco_images import (coco_classes,
-                                                      make_coco_images)
+    from rethink_mmdet.benchmarks.coco_images import (
+        coco_classes,
+        make_coco_images,
+    )
     from rethink_mmdet.benchmarks.data_speed import compare, format_rows
     from rethink_mmdet.benchmarks.train_speed import resolve_config
     configs = [args.config] + ([args.vs] if args.vs else [])

@@ -24,8 +24,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> list:
     args = parse_args(argv)
-    from rethink_mmdet.benchmarks.data_check import (measure,
-                                                     write_train2017_like)
+    from rethink_mmdet.benchmarks.data_check import (
+        measure,
+        write_train2017_like,
+    )
     ann_file = osp.join(args.root, 'annotations', 'instances_train2017.json')
     img_dir = osp.join(args.root, 'train2017') + '/'
     if not osp.isfile(ann_file):

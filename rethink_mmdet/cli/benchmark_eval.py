@@ -1,4 +1,5 @@
-"""``tools/analysis_tools/benchmark_eval.py``: CocoMetric vs FasterCocoMetric."""
+"""``tools/analysis_tools/benchmark_eval.py``: CocoMetric vs
+FasterCocoMetric."""
 import argparse
 import contextlib
 import logging

@@ -90,12 +90,16 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     _check_args(args)
     import torch
-    import rethink_mmdet  # noqa: F401
     from mmengine.logging import MMLogger
+
+    import rethink_mmdet  # noqa: F401
     from rethink_mmdet.benchmarks import loss_tracking
-    from rethink_mmdet.benchmarks.train_speed import (compare, format_rows,
-                                                      mode_problem,
-                                                      resolve_config)
+    from rethink_mmdet.benchmarks.train_speed import (
+        compare,
+        format_rows,
+        mode_problem,
+        resolve_config,
+    )
     from rethink_mmdet.datasets.synthetic_coco import make_synthetic_coco
     configs = [args.config] + ([args.vs] if args.vs else [])
     for config in configs:

@@ -32,8 +32,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from rethink_mmdet.analysis.scratch_readiness import \
-        check_scratch_readiness
+    from rethink_mmdet.analysis.scratch_readiness import (
+        check_scratch_readiness,
+    )
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     try:

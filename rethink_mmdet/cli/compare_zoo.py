@@ -7,8 +7,11 @@ from typing import Optional, Sequence
 
 from rethink_mmdet.analysis import read_work_dir
 from rethink_mmdet.analysis.model_zoo import HEADER, compare
-from rethink_mmdet.analysis.paper_table import (final_metrics, format_table,
-                                                reference_numbers)
+from rethink_mmdet.analysis.paper_table import (
+    final_metrics,
+    format_table,
+    reference_numbers,
+)
 from rethink_mmdet.runner.configs import configs_root
 
 

@@ -16,8 +16,10 @@ import os.path as osp
 import urllib.request
 from typing import Callable, Dict, List, Optional, Sequence
 
-from rethink_mmdet.models.imagenet_weights import (IMAGENET_DIR_ENV,
-                                                   IMAGENET_WEIGHTS)
+from rethink_mmdet.models.imagenet_weights import (
+    IMAGENET_DIR_ENV,
+    IMAGENET_WEIGHTS,
+)
 
 SUMS_FILE = 'SHA256SUMS'
 _CHUNK = 1 << 20

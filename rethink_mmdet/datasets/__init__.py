@@ -1,15 +1,26 @@
-from .coco_keypoints import (COCO_KEYPOINT_OFFSET, CocoKeypointDataset,
-                             keypoint_flip_indices)
+from .coco_keypoints import (
+                             COCO_KEYPOINT_OFFSET,
+                             CocoKeypointDataset,
+                             keypoint_flip_indices,
+)
 from .coco_subset import make_coco_subset
+from .keypoint_transforms import (
+                             LoadKeypoints,
+                             PackKeypointDetInputs,
+                             transform_keypoints,
+)
 from .pack_inputs import FastPackDetInputs
-from .keypoint_transforms import (LoadKeypoints, PackKeypointDetInputs,
-                                  transform_keypoints)
 from .synthetic_coco import CATEGORIES, make_split, make_synthetic_coco
 from .synthetic_coco_keypoints import make_synthetic_coco_keypoints
-from .synthetic_shapes import (CLASSES as SHAPE_CLASSES,
-                               SyntheticShapesClassification)
-from .validation import (DataProblem, DatasetError, check_coco_dataset,
-                         check_config_datasets, validate_config_datasets)
+from .synthetic_shapes import CLASSES as SHAPE_CLASSES
+from .synthetic_shapes import SyntheticShapesClassification
+from .validation import (
+                             DataProblem,
+                             DatasetError,
+                             check_coco_dataset,
+                             check_config_datasets,
+                             validate_config_datasets,
+)
 
 __all__ = ['CATEGORIES', 'COCO_KEYPOINT_OFFSET', 'CocoKeypointDataset',
            'DataProblem', 'DatasetError', 'FastPackDetInputs',

@@ -1,11 +1,12 @@
 """Random image subsets of a COCO annotation file, for the less-data rows.
 
-He et al. (docs/recipe.md, "Less data") train on random subsets of train2017 with
-35k, 10k and 1k images. :func:`make_coco_subset` draws such a subset
-reproducibly: the same file, size and seed always give the same images and a
-byte-identical output, whatever order the input lists its images in, because
-the draw is made over the *sorted* image ids. The subset is the first N of one
-seeded permutation, so subsets drawn with the same seed are nested (the 1k
+He et al. (docs/recipe.md, "Less data") train on random subsets of
+train2017 with 35k, 10k and 1k images. :func:`make_coco_subset` draws such a
+subset reproducibly: the same file, size and seed always give the same
+images and a byte-identical output, whatever order the input lists its
+images in, because the draw is made over the *sorted* image ids. The subset
+is the first N of one seeded permutation, so subsets drawn with the same
+seed are nested (the 1k
 images are among the 10k, which are among the 35k): comparisons across sizes
 then measure the size, not which images were drawn. Every annotation of a
 kept image is kept (crowd regions included, as in the full file), no other

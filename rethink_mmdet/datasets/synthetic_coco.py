@@ -356,7 +356,8 @@ def generate_if_needed(out_dir: str, num_train: int = 2000,
         with open(path) as f:
             coco = json.load(f)
         counts[split] = (len(coco['images']), len(coco['annotations']))
-    print(f'synthetic COCO written to {out_dir} in {time.time() - start:.1f}s: '
+    seconds = time.time() - start
+    print(f'synthetic COCO written to {out_dir} in {seconds:.1f}s: '
           + ', '.join(f'{split} {n_img} images / {n_ann} objects'
                       for split, (n_img, n_ann) in counts.items()))
     return ann_files

@@ -19,8 +19,11 @@ import math
 from typing import Dict, List, Sequence, Tuple
 
 from .coco_keypoints import COCO_KEYPOINT_OFFSET
-from .synthetic_coco import (generate_if_needed, instance_annotation,
-                             make_synthetic_coco)
+from .synthetic_coco import (
+    generate_if_needed,
+    instance_annotation,
+    make_synthetic_coco,
+)
 
 KEYPOINT_NAMES = ('apex', 'left_eave', 'right_eave', 'left_base',
                   'right_base')

@@ -26,8 +26,13 @@ from mmdet.registry import DATASETS
 from PIL import Image, ImageDraw
 from torch.utils.data import Dataset
 
-from .synthetic_coco import (CATEGORIES, _TEXTURES, _background,
-                             _draw_clutter, _texture)
+from .synthetic_coco import (
+    _TEXTURES,
+    CATEGORIES,
+    _background,
+    _draw_clutter,
+    _texture,
+)
 
 TEXTURES = _TEXTURES
 

@@ -1,7 +1,17 @@
-from .checkpointing import (AtomicLocalBackend, CheckpointError,
-                            choose_resume_checkpoint, read_checkpoint)
-from .hooks import (ChannelsLastHook, DivergenceError, DivergenceGuardHook,
-                    ExactResumeHook, PreemptionHook, to_channels_last)
+from .checkpointing import (
+                            AtomicLocalBackend,
+                            CheckpointError,
+                            choose_resume_checkpoint,
+                            read_checkpoint,
+)
+from .hooks import (
+                            ChannelsLastHook,
+                            DivergenceError,
+                            DivergenceGuardHook,
+                            ExactResumeHook,
+                            PreemptionHook,
+                            to_channels_last,
+)
 from .schedule_scaling import scale_schedule_to_batch, total_batch_size
 from .schedulers import DropBeforeEndLR, drop_points, rule_drop_points
 

@@ -1,14 +1,27 @@
 from .backbones import PretrainedVGGFC, VGG16NoNorm
 from .box_tta import BoxTTAModel
 from .classifier import BackboneClassifier, export_backbone
-from .init_policies import (IMAGENET_CHECKPOINTS, LAST_LAYER_STD, ScratchInit,
-                            ScratchReadinessError, resolve_imagenet_checkpoint)
+from .init_policies import (
+                            IMAGENET_CHECKPOINTS,
+                            LAST_LAYER_STD,
+                            ScratchInit,
+                            ScratchReadinessError,
+                            resolve_imagenet_checkpoint,
+)
 from .layers import AnySyncBatchNorm
 from .necks import HRFPNWithNorm
-from .roi_heads import (KeypointHead, KeypointRoIHead, heatmaps_to_keypoints,
-                        keypoints_to_heatmap_targets)
-from .scratch_check import (PartReport, inspect_part, model_parts,
-                            scratch_problems)
+from .roi_heads import (
+                            KeypointHead,
+                            KeypointRoIHead,
+                            heatmaps_to_keypoints,
+                            keypoints_to_heatmap_targets,
+)
+from .scratch_check import (
+                            PartReport,
+                            inspect_part,
+                            model_parts,
+                            scratch_problems,
+)
 
 __all__ = [
     "PretrainedVGGFC", "VGG16NoNorm",

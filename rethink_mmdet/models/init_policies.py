@@ -29,8 +29,11 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 # Re-exported: the imagenet:// names (IMAGENET_CHECKPOINTS by their old
 # name) and scratch_problems, which the guard and the checker share.
-from .imagenet_weights import (IMAGENET_DIR_ENV,  # noqa: F401
-                               IMAGENET_WEIGHTS, resolve_imagenet_checkpoint)
+from .imagenet_weights import (  # noqa: F401
+    IMAGENET_DIR_ENV,
+    IMAGENET_WEIGHTS,
+    resolve_imagenet_checkpoint,
+)
 from .scratch_check import NORM_TYPES, scratch_problems  # noqa: F401
 
 #: ``imagenet://NAME`` -> its public address (None: made locally).

@@ -17,12 +17,15 @@ import sys
 import time
 from typing import List, Optional, Sequence
 
-from rethink_mmdet.datasets.validation import (TRAINING_SPLITS, DataProblem,
-                                               DatasetError,
-                                               annotated_datasets,
-                                               check_config_datasets,
-                                               dataset_paths,
-                                               raise_first_error)
+from rethink_mmdet.datasets.validation import (
+    TRAINING_SPLITS,
+    DataProblem,
+    DatasetError,
+    annotated_datasets,
+    check_config_datasets,
+    dataset_paths,
+    raise_first_error,
+)
 
 #: The verdict file in the work_dir.
 VERDICT_FILE = 'data_check.json'

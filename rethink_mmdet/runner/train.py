@@ -7,11 +7,15 @@ from typing import Optional
 
 from mmengine.config import Config
 
-from rethink_mmdet.engine.checkpointing import (CheckpointError,
-                                                checkpoint_problem,
-                                                choose_resume_checkpoint)
-from rethink_mmdet.engine.schedule_scaling import (scale_schedule_to_batch,
-                                                   total_batch_size)
+from rethink_mmdet.engine.checkpointing import (
+    CheckpointError,
+    checkpoint_problem,
+    choose_resume_checkpoint,
+)
+from rethink_mmdet.engine.schedule_scaling import (
+    scale_schedule_to_batch,
+    total_batch_size,
+)
 from rethink_mmdet.models.imagenet_weights import imagenet_problems
 
 from . import UsageError, build_runner, load_config, resolve_work_dir

@@ -1,4 +1,5 @@
-"""The study (``make study``): the paper's main experiment at toy scale, end to end.
+"""The study (``make study``): the paper's main experiment at toy scale, end
+to end.
 
 1. generate the synthetic COCO data (and the less-data subset);
 2. pre-train the toy backbone on a generated classification task (the
@@ -52,9 +53,13 @@ def _analyse(runs, out: str, timings: dict, header) -> Dict[str, str]:
     """The curves, the Table 1 layout and the report, from the logs."""
     from rethink_mmdet.analysis import read_work_dir
     from rethink_mmdet.analysis.curves import plot_curves
-    from rethink_mmdet.analysis.paper_table import (HEADER, build_rows,
-                                                    format_table)
+    from rethink_mmdet.analysis.paper_table import (
+        HEADER,
+        build_rows,
+        format_table,
+    )
     from rethink_mmdet.datasets.synthetic_shapes import CLASSES
+
     from .report import write_report
 
     detection = [run for run in runs if run.kind == 'detection']

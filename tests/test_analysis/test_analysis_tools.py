@@ -9,8 +9,12 @@ import pytest
 
 from rethink_mmdet.analysis import WorkDirError, read_work_dir
 from rethink_mmdet.analysis.paper_table import build_rows, format_table
-from rethink_mmdet.testing import (REPO_ROOT, TOY_CONFIG, as_cli_options,
-                                   toy_overrides)
+from rethink_mmdet.testing import (
+    REPO_ROOT,
+    TOY_CONFIG,
+    as_cli_options,
+    toy_overrides,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -139,8 +143,11 @@ def test_paper_table_shows_reference_numbers(runs, tmp_path):
 
 def test_compare_zoo_finds_mmdetection_scratch_row():
     # Read from the installed mmdet's metafiles, not from this repo.
-    from rethink_mmdet.analysis.model_zoo import (closest, parse_name,
-                                                  zoo_entries)
+    from rethink_mmdet.analysis.model_zoo import (
+        closest,
+        parse_name,
+        zoo_entries,
+    )
     entries = zoo_entries()
     zoo = closest(parse_name('mask-rcnn_r50-scratch_fpn_gn-all_6x_coco'),
                   entries)

@@ -6,12 +6,22 @@ import sys
 
 import pytest
 
-from rethink_mmdet.datasets.validation import (check_config_datasets,
-                                               validate_config_datasets)
-from rethink_mmdet.testing import (TOY_CONFIG, TOY_KEYPOINT_CONFIG,
-                                   as_cli_options, run_tool, toy_overrides)
-from rethink_mmdet.testing.coco_quirks import (KEYPOINT_QUIRKS, QUIRKS,
-                                               with_quirks)
+from rethink_mmdet.datasets.validation import (
+    check_config_datasets,
+    validate_config_datasets,
+)
+from rethink_mmdet.testing import (
+    TOY_CONFIG,
+    TOY_KEYPOINT_CONFIG,
+    as_cli_options,
+    run_tool,
+    toy_overrides,
+)
+from rethink_mmdet.testing.coco_quirks import (
+    KEYPOINT_QUIRKS,
+    QUIRKS,
+    with_quirks,
+)
 
 
 def _cfg(root, config=TOY_CONFIG):

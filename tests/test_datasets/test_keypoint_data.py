@@ -8,7 +8,9 @@ from mmdet.utils import register_all_modules
 
 from rethink_mmdet.datasets import CocoKeypointDataset, keypoint_flip_indices
 from rethink_mmdet.datasets.synthetic_coco_keypoints import (
-    KEYPOINT_NAMES, make_synthetic_coco_keypoints)
+    KEYPOINT_NAMES,
+    make_synthetic_coco_keypoints,
+)
 
 register_all_modules()
 

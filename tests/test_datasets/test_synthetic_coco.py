@@ -5,8 +5,10 @@ import os
 import numpy as np
 from pycocotools.coco import COCO
 
-from rethink_mmdet.datasets.synthetic_coco import (CATEGORIES,
-                                                   make_synthetic_coco)
+from rethink_mmdet.datasets.synthetic_coco import (
+    CATEGORIES,
+    make_synthetic_coco,
+)
 
 
 def _tree_digest(root):
@@ -107,9 +109,11 @@ def test_generator_draws_only_the_outlines_it_is_given():
     # outlines (the keypoint module's house), never the reverse.
     import numpy as np
 
-    from rethink_mmdet.datasets.synthetic_coco import (CATEGORIES,
-                                                       SHAPE_OUTLINES,
-                                                       _make_image)
+    from rethink_mmdet.datasets.synthetic_coco import (
+        CATEGORIES,
+        SHAPE_OUTLINES,
+        _make_image,
+    )
     from rethink_mmdet.datasets.synthetic_coco_keypoints import HOUSE_OUTLINE
     assert tuple(SHAPE_OUTLINES) == CATEGORIES
     _, objects = _make_image(np.random.default_rng(0), 96, 96, 20.0, 40.0,

@@ -8,10 +8,12 @@ import pytest
 from mmengine.config import Config
 
 from rethink_mmdet.datasets.synthetic_coco import CATEGORIES
-from rethink_mmdet.datasets.validation import (DatasetError,
-                                               check_coco_dataset,
-                                               check_config_datasets,
-                                               validate_config_datasets)
+from rethink_mmdet.datasets.validation import (
+    DatasetError,
+    check_coco_dataset,
+    check_config_datasets,
+    validate_config_datasets,
+)
 from rethink_mmdet.testing import TOY_CONFIG, toy_overrides
 
 

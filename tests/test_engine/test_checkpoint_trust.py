@@ -5,12 +5,17 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.model.weight_init import PretrainedInit
-from mmengine.runner.checkpoint import (_load_checkpoint, load_from_http,
-                                        save_checkpoint)
+from mmengine.runner.checkpoint import (
+    _load_checkpoint,
+    load_from_http,
+    save_checkpoint,
+)
 
 from rethink_mmdet.compat import training_checkpoint_globals
-from rethink_mmdet.engine.checkpointing import (TRUST_ENV,
-                                                UntrustedCheckpointError)
+from rethink_mmdet.engine.checkpointing import (
+    TRUST_ENV,
+    UntrustedCheckpointError,
+)
 from rethink_mmdet.testing import write_code_running_checkpoint
 
 

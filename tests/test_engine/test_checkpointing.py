@@ -8,13 +8,15 @@ import torch
 from mmengine.fileio import get_file_backend
 
 from rethink_mmdet.engine import checkpointing
-from rethink_mmdet.engine.checkpointing import (AtomicLocalBackend,
-                                                CheckpointError,
-                                                checkpoint_problem,
-                                                choose_resume_checkpoint,
-                                                read_checkpoint,
-                                                remove_stale_temporaries,
-                                                write_atomically)
+from rethink_mmdet.engine.checkpointing import (
+    AtomicLocalBackend,
+    CheckpointError,
+    checkpoint_problem,
+    choose_resume_checkpoint,
+    read_checkpoint,
+    remove_stale_temporaries,
+    write_atomically,
+)
 
 
 def _save(path, value):

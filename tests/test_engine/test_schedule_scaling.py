@@ -2,8 +2,10 @@ import pytest
 from mmengine.config import Config
 
 from rethink_mmdet.cli import train as train_cli
-from rethink_mmdet.engine.schedule_scaling import (scale_schedule_to_batch,
-                                                   total_batch_size)
+from rethink_mmdet.engine.schedule_scaling import (
+    scale_schedule_to_batch,
+    total_batch_size,
+)
 from rethink_mmdet.engine.schedulers import drop_points
 from rethink_mmdet.testing import TOY_CONFIG, config_path
 

@@ -4,8 +4,11 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import PARAM_SCHEDULERS
 
-from rethink_mmdet.engine.schedulers import (DropBeforeEndLR, drop_points,
-                                             rule_drop_points)
+from rethink_mmdet.engine.schedulers import (
+    DropBeforeEndLR,
+    drop_points,
+    rule_drop_points,
+)
 from rethink_mmdet.testing import config_path
 
 

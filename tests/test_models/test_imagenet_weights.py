@@ -9,11 +9,13 @@ import sys
 import pytest
 from mmengine.config import Config
 
-from rethink_mmdet.models.imagenet_weights import (IMAGENET_WEIGHTS,
-                                                   imagenet_names,
-                                                   imagenet_problems,
-                                                   preprocessing_problem,
-                                                   resolve_imagenet_checkpoint)
+from rethink_mmdet.models.imagenet_weights import (
+    IMAGENET_WEIGHTS,
+    imagenet_names,
+    imagenet_problems,
+    preprocessing_problem,
+    resolve_imagenet_checkpoint,
+)
 from rethink_mmdet.testing import REPO_ROOT, run_tool, tool_env
 
 ROWS = sorted(

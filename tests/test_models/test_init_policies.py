@@ -7,9 +7,14 @@ from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
-from rethink_mmdet.models.init_policies import (LAST_LAYER_STD, ScratchInit,
-                                                scratch_problems)
+from rethink_mmdet.models.init_policies import (
+    LAST_LAYER_STD,
+    ScratchInit,
+    scratch_problems,
+)
 from rethink_mmdet.testing import TOY_CONFIG
+
+NORMS = (nn.GroupNorm, nn.modules.batchnorm._BatchNorm)
 
 register_all_modules()
 
@@ -70,11 +75,9 @@ def test_toy_model_norms_follow_the_recipe():
     for part in ('backbone', 'neck', 'roi_head.bbox_head',
                  'roi_head.mask_head'):
         module = model.get_submodule(part)
-        norms = [m for m in module.modules()
-                 if isinstance(m, (nn.GroupNorm, nn.modules.batchnorm._BatchNorm))]
+        norms = [m for m in module.modules() if isinstance(m, NORMS)]
         assert norms and all(isinstance(m, nn.GroupNorm) for m in norms), part
-    assert not any(isinstance(m, (nn.GroupNorm, nn.modules.batchnorm._BatchNorm))
-                   for m in model.rpn_head.modules())
+    assert not any(isinstance(m, NORMS) for m in model.rpn_head.modules())
     # Shortcut (downsample) and stem are normalized too.
     assert isinstance(model.backbone.layer2[0].downsample[1], nn.GroupNorm)
     assert isinstance(model.backbone.norm1, nn.GroupNorm)
@@ -126,8 +129,7 @@ def test_imagenet_policy_loads_a_local_checkpoint(tmp_path, monkeypatch):
 
 
 def test_imagenet_policy_errors_name_the_checkpoint(tmp_path, monkeypatch):
-    from rethink_mmdet.models.init_policies import \
-        resolve_imagenet_checkpoint
+    from rethink_mmdet.models.init_policies import resolve_imagenet_checkpoint
     monkeypatch.delenv('RETHINK_IMAGENET_DIR', raising=False)
     assert resolve_imagenet_checkpoint('resnet50_gn') == (
         'https://download.openmmlab.com/pretrain/third_party/'

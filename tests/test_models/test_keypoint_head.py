@@ -8,9 +8,11 @@ from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.structures import InstanceData
 
 from rethink_mmdet.datasets import PackKeypointDetInputs
-from rethink_mmdet.models.roi_heads import (KeypointHead,
-                                            heatmaps_to_keypoints,
-                                            keypoints_to_heatmap_targets)
+from rethink_mmdet.models.roi_heads import (
+    KeypointHead,
+    heatmaps_to_keypoints,
+    keypoints_to_heatmap_targets,
+)
 
 GN2 = dict(type='GN', num_groups=2, requires_grad=True)
 

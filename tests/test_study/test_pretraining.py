@@ -13,8 +13,12 @@ from rethink_mmdet.datasets import CATEGORIES, SyntheticShapesClassification
 from rethink_mmdet.datasets.synthetic_shapes import CLASSES, OUTLINES
 from rethink_mmdet.evaluation import ClassificationAccuracy
 from rethink_mmdet.models import export_backbone
-from rethink_mmdet.study.plan import (BACKBONE_NAME, DETECTOR_BASES,
-                                      PRETRAIN_BASE, TOY_DIR)
+from rethink_mmdet.study.plan import (
+    BACKBONE_NAME,
+    DETECTOR_BASES,
+    PRETRAIN_BASE,
+    TOY_DIR,
+)
 
 register_all_modules()
 

@@ -7,10 +7,16 @@ import pytest
 
 from rethink_mmdet.engine.checkpointing import TRUST_ENV
 from rethink_mmdet.runner.configs import config_path
-from rethink_mmdet.testing import (TOY_CONFIG, as_cli_options,
-                                   read_run_checkpoint, run_tool, tool_env,
-                                   toy_overrides, toy_train_command,
-                                   write_code_running_checkpoint)
+from rethink_mmdet.testing import (
+    TOY_CONFIG,
+    as_cli_options,
+    read_run_checkpoint,
+    run_tool,
+    tool_env,
+    toy_overrides,
+    toy_train_command,
+    write_code_running_checkpoint,
+)
 
 pytestmark = pytest.mark.slow
 

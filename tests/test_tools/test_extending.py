@@ -10,9 +10,14 @@ import sys
 
 import pytest
 
-from rethink_mmdet.testing import (REPO_ROOT, as_cli_options, config_path,
-                                   read_run_checkpoint, short_run_overrides,
-                                   synthetic_data_overrides)
+from rethink_mmdet.testing import (
+    REPO_ROOT,
+    as_cli_options,
+    config_path,
+    read_run_checkpoint,
+    short_run_overrides,
+    synthetic_data_overrides,
+)
 
 pytestmark = pytest.mark.slow
 

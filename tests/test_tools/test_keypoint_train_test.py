@@ -6,8 +6,12 @@ import sys
 
 import pytest
 
-from rethink_mmdet.testing import (REPO_ROOT, TOY_KEYPOINT_CONFIG,
-                                   as_cli_options, toy_overrides)
+from rethink_mmdet.testing import (
+    REPO_ROOT,
+    TOY_KEYPOINT_CONFIG,
+    as_cli_options,
+    toy_overrides,
+)
 
 pytestmark = pytest.mark.slow
 

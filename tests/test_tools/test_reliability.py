@@ -14,9 +14,16 @@ import time
 import pytest
 import torch
 
-from rethink_mmdet.testing import (REPO_ROOT, TOY_CONFIG, as_cli_options,
-                                   read_run_checkpoint, run_tool, tool_env,
-                                   toy_overrides, toy_train_command)
+from rethink_mmdet.testing import (
+    REPO_ROOT,
+    TOY_CONFIG,
+    as_cli_options,
+    read_run_checkpoint,
+    run_tool,
+    tool_env,
+    toy_overrides,
+    toy_train_command,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -9,11 +9,19 @@ import sys
 import pytest
 import torch
 
-from rethink_mmdet.testing import (REPO_ROOT, TOY_CONFIG, as_cli_options,
-                                   config_path, read_run_checkpoint, run_tool,
-                                   short_run_overrides,
-                                   synthetic_data_overrides, tool_env,
-                                   toy_overrides, toy_train_command)
+from rethink_mmdet.testing import (
+    REPO_ROOT,
+    TOY_CONFIG,
+    as_cli_options,
+    config_path,
+    read_run_checkpoint,
+    run_tool,
+    short_run_overrides,
+    synthetic_data_overrides,
+    tool_env,
+    toy_overrides,
+    toy_train_command,
+)
 
 pytestmark = pytest.mark.slow
 

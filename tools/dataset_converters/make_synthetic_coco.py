@@ -10,8 +10,9 @@ import argparse
 import sys
 
 from rethink_mmdet.datasets.synthetic_coco import generate_if_needed
-from rethink_mmdet.datasets.synthetic_coco_keypoints import \
-    generate_keypoints_if_needed
+from rethink_mmdet.datasets.synthetic_coco_keypoints import (
+    generate_keypoints_if_needed,
+)
 
 
 def parse_args(argv=None):

@@ -15,7 +15,7 @@ from mmdet.models.utils import unpack_gt_instances
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample, SampleList
 from mmdet.structures.bbox import bbox2roi
-from mmdet.utils import ConfigType, InstanceList, OptConfigType
+from mmdet.utils import InstanceList, OptConfigType
 from torch import Tensor
 
 
