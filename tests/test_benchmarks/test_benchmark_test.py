@@ -10,6 +10,7 @@ OURS = config_path(
     'schedule-study/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py')
 
 
+@pytest.mark.slow  # ~45 s on the loaded 2-core machine
 def test_benchmark_test_splits_the_run_and_agrees_with_stock(tmp_path,
                                                              capsys):
     from rethink_mmdet.benchmarks.test_speed import PHASES
