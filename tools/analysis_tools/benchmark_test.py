@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""tools/test.py time by phase (data, model, metric), ours vs stock MMDetection; see ``-h``."""
+"""tools/test.py time by phase, ours vs stock MMDetection; see ``-h``."""
 import sys
 
 from rethink_mmdet.cli.benchmark_test import main
