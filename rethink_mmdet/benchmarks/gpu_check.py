@@ -54,9 +54,12 @@ def amp_step(config: str, device: str, dtype: str, image_size: int,
     model = MODELS.build(cfg.model).to(device)
     model.init_weights()
     model.train()
+    bbox_head = cfg.model.roi_head.bbox_head
+    num_classes = (bbox_head[0] if isinstance(bbox_head, list) else
+                   bbox_head).num_classes
     packed = demo_mm_inputs(batch_size, [[3, image_size, image_size]] *
                             batch_size, num_items=[3] * batch_size,
-                            with_mask=True)
+                            num_classes=num_classes, with_mask=True)
     data = model.data_preprocessor(packed, True)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
     scaler = torch.amp.GradScaler(device, enabled=dtype == 'float16')
