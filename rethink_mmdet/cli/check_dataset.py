@@ -7,8 +7,7 @@ import argparse
 from typing import Optional, Sequence
 
 from rethink_mmdet.datasets.validation import check_config_datasets
-from rethink_mmdet.runner import UsageError, load_config
-from rethink_mmdet.runner.data_root import apply_data_root
+from rethink_mmdet.runner import load_config
 
 SPLITS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -30,11 +29,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Prints every problem; the exit status is 1 if one is an error."""
     args = parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
-    try:
-        apply_data_root(cfg, args.data_root)
-    except ValueError as e:
-        raise UsageError(f'{args.config}: {e}') from e
+    cfg = load_config(args.config, args.cfg_options, args.data_root)
     problems = check_config_datasets(cfg, args.splits)
     errors = [p for p in problems if p.severity == 'error']
     for problem in problems:

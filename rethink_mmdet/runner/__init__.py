@@ -8,14 +8,18 @@ from mmengine.config import Config
 from mmengine.utils import import_modules_from_strings
 
 from .configs import config_path, configs_root
+from .data_root import apply_data_root
 
 
 class UsageError(Exception):
     """Bad input from the user: reported in one line, without a traceback."""
 
 
-def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Reads a config with this package's modules and patches loaded."""
+def load_config(path: str, cfg_options: Optional[dict] = None,
+                data_root: Optional[str] = None) -> Config:
+    """Reads a config with this package's modules and patches loaded, then
+    applies ``--cfg-options`` and ``--data-root``
+    (:func:`~.data_root.apply_data_root`)."""
     import rethink_mmdet  # noqa: F401  (patches + registry, before parsing)
     if not osp.isfile(path):
         raise UsageError(f'config file not found: {path}')
@@ -30,6 +34,10 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         # given as --cfg-options would be ignored.
         if 'custom_imports' in cfg:
             import_modules_from_strings(**cfg.custom_imports)
+    try:
+        apply_data_root(cfg, data_root)
+    except ValueError as e:
+        raise UsageError(f'{path}: {e}') from e
     return cfg
 
 

@@ -5,7 +5,6 @@ from typing import Dict, Optional
 from mmengine.config import Config
 
 from . import UsageError, build_runner, load_config, resolve_work_dir
-from .data_root import apply_data_root
 
 
 def configure_test(config: str, checkpoint: str,
@@ -26,13 +25,9 @@ def configure_test(config: str, checkpoint: str,
         out: A ``.pkl`` file for the raw predictions.
         data_root: ``--data-root`` (:mod:`.data_root`).
     """
-    cfg = load_config(config, cfg_options)
+    cfg = load_config(config, cfg_options, data_root)
     cfg.launcher = launcher
     resolve_work_dir(cfg, work_dir, config)
-    try:
-        apply_data_root(cfg, data_root)
-    except ValueError as e:
-        raise UsageError(f'{config}: {e}') from e
     if not osp.isfile(checkpoint):
         raise UsageError(f'checkpoint not found: {checkpoint}')
     cfg.load_from = checkpoint

@@ -20,7 +20,6 @@ from rethink_mmdet.models.imagenet_weights import imagenet_problems
 
 from . import UsageError, build_runner, load_config, resolve_work_dir
 from .data_check import check_data_once
-from .data_root import apply_data_root
 
 
 def configure_training(config: str, cfg_options: Optional[dict] = None,
@@ -45,13 +44,9 @@ def configure_training(config: str, cfg_options: Optional[dict] = None,
         data_root: ``--data-root``: where the datasets are
             (:func:`~rethink_mmdet.runner.data_root.apply_data_root`).
     """
-    cfg = load_config(config, cfg_options)
+    cfg = load_config(config, cfg_options, data_root)
     cfg.launcher = launcher
     resolve_work_dir(cfg, work_dir, config)
-    try:
-        apply_data_root(cfg, data_root)
-    except ValueError as e:
-        raise UsageError(f'{config}: {e}') from e
     if amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper == 'AmpOptimWrapper':
