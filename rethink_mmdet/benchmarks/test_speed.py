@@ -19,8 +19,10 @@ data loader and evaluator:
   detections, as a trained COCO model mostly does, so the metric gets
   COCO's load;
 - every config loads the same checkpoint (the first config's model at
-  its initialization, seed 0), so the predictions, and the metrics, must
-  agree.
+  its initialization, seed 0) and normalizes its input with the first
+  config's data preprocessor (our GN rows feed Detectron's BGR input,
+  stock mmdet's scratch rows torchvision's), so the predictions, and the
+  metrics, must agree.
 
 The phases come from a hook and wrapped methods, per test run:
 
@@ -37,7 +39,7 @@ The phases come from a hook and wrapped methods, per test run:
 import os.path as osp
 import time
 import uuid
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.hooks import Hook
@@ -68,9 +70,11 @@ PHASES = ('setup', 'data', 'model', 'metric process', 'metric compute',
 
 
 def test_config(config: str, checkpoint: str, ann_file: str,
-                scale: Sequence[int], work_dir: str, workers: int = 0):
+                scale: Sequence[int], work_dir: str, workers: int = 0,
+                data_preprocessor: Optional[dict] = None):
     """The config ``tools/test.py CONFIG CHECKPOINT`` would run, reading
-    ``ann_file`` (images beside it, one directory up)."""
+    ``ann_file`` (images beside it, one directory up), with
+    ``data_preprocessor`` instead of the config's when given."""
     data_root = osp.dirname(osp.dirname(ann_file))
     cfg = configure_test(config, checkpoint, dict(
         model=TINY_MODEL,
@@ -81,6 +85,8 @@ def test_config(config: str, checkpoint: str, ann_file: str,
         # The configs' visualizer is one global instance by name.
         visualizer=dict(name=f'benchmark-{uuid.uuid4().hex}'),
         log_level='WARNING'), work_dir)
+    if data_preprocessor is not None:
+        cfg.model.data_preprocessor = data_preprocessor
     for transform in cfg.test_dataloader.dataset.pipeline:
         if transform['type'] == 'Resize':
             transform['scale'] = tuple(scale)
@@ -171,12 +177,15 @@ def time_test(cfg) -> dict:
 def compare(configs: Sequence[str], ann_file: str, scale: Sequence[int],
             work_dir: str, workers: int = 0) -> List[dict]:
     """Times every config's test run on the same checkpoint."""
+    from rethink_mmdet.runner import load_config
     checkpoint = osp.join(work_dir, 'tiny_init.pth')
     save_initial_checkpoint(configs[0], checkpoint)
+    preprocessor = load_config(configs[0]).model.data_preprocessor
     rows = []
     for index, config in enumerate(configs):
         cfg = test_config(config, checkpoint, ann_file, scale,
-                          osp.join(work_dir, f'run{index}'), workers)
+                          osp.join(work_dir, f'run{index}'), workers,
+                          preprocessor)
         rows.append(dict(config=config, **time_test(cfg)))
     return rows
 
