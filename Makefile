@@ -4,6 +4,8 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 # Independent tests run in parallel, one worker per core.
 PYTEST_WORKERS ?= auto
+# make study SEEDS=3: every detection run with 3 seeds (docs/study.md).
+SEEDS ?= 1
 
 .PHONY: setup demo study test gpu-check wheelhouse clean
 
@@ -14,7 +16,7 @@ demo: setup
 	$(PYTHON) tools/demo.py
 
 study: setup
-	$(PYTHON) tools/study.py
+	$(PYTHON) tools/study.py --seeds $(SEEDS)
 
 test: setup
 	$(VENV)/bin/lint-imports

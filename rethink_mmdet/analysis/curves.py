@@ -43,7 +43,8 @@ def plot_curves(runs: Sequence[RunLog], metrics: Sequence[str], out: str,
     Args:
         runs: The runs, one line each.
         metrics: Metric keys, one subplot each; ``coco/`` may be left out
-            (``bbox_mAP`` means ``coco/bbox_mAP``).
+            (``bbox_mAP`` means ``coco/bbox_mAP``). COCO's fractions are
+            drawn in %; other metrics (``cls/top1``) as logged.
         out: Image path (``.png``); the CSV goes to the same stem.
         x: ``'iters'`` or ``'images'`` (iterations x total batch).
         legends: One label per run (default: the config names).
@@ -71,8 +72,9 @@ def plot_curves(runs: Sequence[RunLog], metrics: Sequence[str], out: str,
         drops = run.lr_drops()  # reads the run's config: once per run
         for key, axis in zip(keys, axes[0]):
             points = run.metric(key)
+            percent = 100 if key.startswith('coco/') else 1
             axis.plot([i * scale for i in points],
-                      [100 * v for v in points.values()],
+                      [percent * v for v in points.values()],
                       LINE_STYLES[run.init], marker='o', markersize=3,
                       color=colour, label=label)
             for drop in drops:

@@ -15,9 +15,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', default='work_dirs/study',
                         help='output folder (default: work_dirs/study)')
     parser.add_argument('--seed', type=int, default=0,
-                        help='training seed of every run (default: 0)')
+                        help='seed of the pre-training and of the first '
+                        'detection seed (default: 0)')
+    parser.add_argument('--seeds', type=int, default=1,
+                        help='repeat the detection runs with this many '
+                        'seeds (default: 1; make study SEEDS=3); runs of '
+                        'an earlier study are reused')
     parser.add_argument('--no-less-data', action='store_true',
-                        help='skip the less-data pair')
+                        help='skip the less-data runs')
     parser.add_argument('--verbose', action='store_true',
                         help="also print the trainings' own logs")
     return parser.parse_args(argv)
@@ -25,5 +30,5 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, str]:
     args = parse_args(argv)
-    return run_study(args.scale, args.out, args.seed,
+    return run_study(args.scale, args.out, args.seed, args.seeds,
                      less_data=not args.no_less_data, verbose=args.verbose)

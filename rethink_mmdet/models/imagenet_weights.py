@@ -103,7 +103,7 @@ IMAGENET_WEIGHTS: Dict[str, ImageNetWeights] = {w.name: w for w in (
     ImageNetWeights(
         'toy-resnet18_gn_synthetic-shapes', None,
         'tools/study.py: the toy classifier pre-trained on synthetic '
-        'shapes (configs/toy/classifier_r18-tiny_gn_toy-1500i_'
+        'shapes (configs/toy/classifier_r18-tiny_gn_toy-2400i_'
         'synthetic-shapes.py)',
         _RESNET_KEYS.format(n='gn'), 'GN', **TORCHVISION_RGB),
 )}

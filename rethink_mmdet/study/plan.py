@@ -2,9 +2,10 @@
 
 The study is the paper's main experiment at laptop scale (tools/study.py):
 pre-train the toy backbone on a generated classification task (the stand-in
-for ImageNet), then train the toy Mask R-CNN from scratch and from that
-backbone at several schedule lengths, and optionally both again on a small
-subset of the training images.
+for ImageNet), then train the toy Mask R-CNN from scratch at 1x..4x and from
+that backbone at 1x (the paper's way: stem and stage 1 frozen, GroupNorm
+training; plus the ablation with nothing frozen), and both again on small
+subsets of the training images, once per seed.
 
 Each run is an ordinary config under ``OUT/configs/``: a few lines over the
 committed toy configs (same bases as the paper rows), with the schedule
@@ -17,23 +18,32 @@ built by the paper's rule scaled to the toy's "1x" (docs/recipe.md):
 """
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from rethink_mmdet.engine.schedulers import paper_drops_before_end
 from rethink_mmdet.runner.configs import configs_root
 
 TOY_DIR = osp.join(configs_root(), 'toy')
+_PRETRAINED = ('mask-rcnn_r18-tiny-pretrained_fpn_gn-all_toy-1200i_'
+               'synthetic-coco.py')
 DETECTOR_BASES = {
     'scratch': 'mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-1200i_'
                'synthetic-coco.py',
-    'pretrained': 'mask-rcnn_r18-tiny-pretrained_fpn_gn-all_toy-1200i_'
-                  'synthetic-coco.py',
+    'pretrained': _PRETRAINED,
+    'pretrained-unfrozen': _PRETRAINED,
 }
-PRETRAIN_BASE = 'classifier_r18-tiny_gn_toy-1500i_synthetic-shapes.py'
+#: Keys an init sets over its base: the ablation trains the stem and stage
+#: 1 too (the main pre-trained arm keeps them frozen, as the paper's
+#: pre-trained rows do).
+INIT_KEYS = {'pretrained-unfrozen': dict(backbone=dict(frozen_stages=-1))}
+PRETRAIN_BASE = 'classifier_r18-tiny_gn_toy-2400i_synthetic-shapes.py'
 #: The name the pre-trained detector config loads (``imagenet://NAME``); the
 #: study writes ``OUT/pretrain/NAME.pth`` and sets $RETHINK_IMAGENET_DIR.
 BACKBONE_NAME = 'toy-resnet18_gn_synthetic-shapes'
-INIT_LABELS = {'scratch': 'scratch', 'pretrained': 'pre-trained'}
+#: Iterations of the committed pre-training config (its name says so too).
+PRETRAIN_ITERS = 2400
+INIT_LABELS = {'scratch': 'scratch', 'pretrained': 'pre-trained',
+               'pretrained-unfrozen': 'pre-trained, nothing frozen'}
 
 
 @dataclass(frozen=True)
@@ -44,17 +54,19 @@ class Scale:
         num_train, num_val: Synthetic COCO images per split.
         data_root: Where the synthetic COCO data go (relative paths are
             relative to the study's output folder when ``data_in_out``).
-        pretrain_iters, pretrain_batch, pretrain_size: Pre-training length,
-            batch and image side (px).
-        pretrain_images: Size of the generated classification train set.
-        pretrain_val_images: Images in its validation set.
+        pretrain_iters: Pre-training length (the base config's batch,
+            image size and data unless ``pretrain_overrides``).
+        pretrain_overrides: Train/val dataloader keys of a smaller
+            pre-training (the test's scale).
         iters_1x: The toy's "1x", in iterations at ``batch``.
         batch: Detection images per iteration.
         warmup: Linear warmup iterations of every detection run.
-        val_per_1x: Validations per 1x of training.
+        val_per_1x: Validations per 1x over the first half of a 1x, then
+            every half 1x (4: one at the first quarter, which the
+            convergence claim reads).
         schedules: Schedule lengths (in 1x) to train, by init.
-        less_data: Training images of the less-data pair (0: no pair).
-        less_data_schedules: Its schedule length, by init.
+        subsets: Less-data runs: ``(training images, schedules by init)``,
+            smallest first.
         quick_eval: Keep every detection at evaluation (score_thr 0), for
             runs too short to score above the usual 0.05.
         data_in_out: Generate the data inside the output folder (the
@@ -67,17 +79,13 @@ class Scale:
     num_val: int
     data_root: str
     pretrain_iters: int
-    pretrain_batch: int
-    pretrain_size: int
-    pretrain_images: int
-    pretrain_val_images: int
     iters_1x: int
     batch: int
     warmup: int
     val_per_1x: int
     schedules: Dict[str, Tuple[int, ...]]
-    less_data: int = 0
-    less_data_schedules: Dict[str, int] = field(default_factory=dict)
+    subsets: Tuple[Tuple[int, Dict[str, Tuple[int, ...]]], ...] = ()
+    pretrain_overrides: Dict[str, dict] = field(default_factory=dict)
     quick_eval: bool = False
     data_in_out: bool = False
     workers: int = 1
@@ -89,22 +97,28 @@ class Scale:
 
 
 SCALES = {
-    # make study: about 30 minutes on 2 CPU cores (docs/study.md).
+    # make study: one seed in about 30 minutes on 2 CPU cores
+    # (docs/study.md).
     'full': Scale(
         num_train=2000, num_val=200, data_root='data/synthetic_coco',
-        pretrain_iters=1500, pretrain_batch=32, pretrain_size=32,
-        pretrain_images=48000, pretrain_val_images=1000,
-        iters_1x=200, batch=8, warmup=50, val_per_1x=2,
-        schedules={'pretrained': (1, 2), 'scratch': (2, 4)},
-        less_data=200, less_data_schedules={'pretrained': 1, 'scratch': 2},
-        prior_seconds=(0.1, 0.55)),
+        pretrain_iters=PRETRAIN_ITERS, iters_1x=144, batch=8, warmup=24,
+        val_per_1x=4,
+        schedules={'pretrained': (1,), 'pretrained-unfrozen': (1,),
+                   'scratch': (1, 2, 4)},
+        subsets=((100, {'pretrained': (1,), 'scratch': (1, 2)}),),
+        prior_seconds=(0.25, 0.55)),
     # The test's version: the same pipeline in a couple of minutes.
     'tiny': Scale(
         num_train=16, num_val=4, data_root='data/synthetic_coco',
-        pretrain_iters=3, pretrain_batch=8, pretrain_size=32,
-        pretrain_images=64, pretrain_val_images=16,
-        iters_1x=4, batch=2, warmup=2, val_per_1x=1,
+        pretrain_iters=3, iters_1x=4, batch=2, warmup=2, val_per_1x=4,
         schedules={'pretrained': (1,), 'scratch': (2,)},
+        subsets=((8, {'pretrained': (1,), 'scratch': (1,)}),),
+        pretrain_overrides=dict(
+            train_dataloader=dict(batch_size=8,
+                                  dataset=dict(num_images=64, size=32,
+                                               object_size=(14, 30))),
+            val_dataloader=dict(dataset=dict(num_images=16, size=32,
+                                             object_size=(14, 30)))),
         quick_eval=True, data_in_out=True, workers=0,
         prior_seconds=(1.0, 1.0)),
 }
@@ -120,9 +134,10 @@ class Run:
         max_iters: Training length.
         config: ``OUT/configs/NAME.py``.
         work_dir: ``OUT/runs/NAME``.
-        init: ``'scratch'`` or ``'pretrained'`` (detection runs).
+        init: A key of :data:`DETECTOR_BASES` (detection runs).
         times: Schedule length in 1x (detection runs).
-        train_images: Training images (detection runs).
+        train_images: Training images of a less-data run (None: all).
+        seed: Training seed.
     """
     name: str
     kind: str
@@ -132,6 +147,7 @@ class Run:
     init: Optional[str] = None
     times: Optional[int] = None
     train_images: Optional[int] = None
+    seed: int = 0
 
     @property
     def label(self) -> str:
@@ -176,9 +192,14 @@ def detection_config(scale: Scale, init: str, times: int, data_root: str,
             "the standard 1x's 2/3 and 8/9" if times == 1 else
             "the paper's last 60k and 20k of a 90k 1x") +
         f'): at {max_iters - drops[0]} and {max_iters - drops[1]}.']
+    # Validations at 1/4 and 1/2 of a 1x (the convergence claim reads the
+    # first), then every 1/2 of a 1x. mmengine switches to an interval from
+    # the iteration before its milestone, hence half + 1.
+    half = max(1, scale.iters_1x // 2)
     keys: Dict[str, object] = dict(
         train_cfg=dict(max_iters=max_iters,
-                       val_interval=scale.val_interval),
+                       val_interval=scale.val_interval,
+                       dynamic_intervals=[(half + 1, half)]),
         param_scheduler=[
             dict(type='LinearLR', start_factor=1e-3, by_epoch=False,
                  begin=0, end=scale.warmup),
@@ -186,11 +207,14 @@ def detection_config(scale: Scale, init: str, times: int, data_root: str,
                  by_epoch=False)],
         **_dataset_overrides(scale, data_root, train_ann),
         default_hooks=dict(
-            checkpoint=dict(interval=scale.val_interval, max_keep_ckpts=2),
+            checkpoint=dict(interval=half, max_keep_ckpts=2),
             logger=dict(interval=max(1, min(20, scale.val_interval // 2)))),
         randomness=dict(seed=seed, deterministic=True))
+    model = dict(INIT_KEYS.get(init, {}))
     if scale.quick_eval:
-        keys['model'] = dict(test_cfg=dict(rcnn=dict(score_thr=0.0)))
+        model['test_cfg'] = dict(rcnn=dict(score_thr=0.0))
+    if model:
+        keys['model'] = model
     return comment, keys
 
 
@@ -198,32 +222,26 @@ def pretrain_config(scale: Scale, seed: int
                     ) -> Tuple[List[str], Dict[str, object]]:
     """Header comment lines and top-level keys of the pre-training run."""
     iters = scale.pretrain_iters
-    size = scale.pretrain_size
-    dataset = dict(size=size, object_size=(0.45 * size, 0.95 * size))
-    warmup = max(1, iters // 15)
     loader = dict(num_workers=scale.workers,
                   persistent_workers=scale.workers > 0)
-    comment = [
-        f'Toy study: pre-training of the toy backbone, {iters} iterations '
-        f'at batch {scale.pretrain_batch} on {size} px images.']
+    overrides = scale.pretrain_overrides
+    comment = [f'Toy study: pre-training of the toy backbone, {iters} '
+               'iterations.']
     keys: Dict[str, object] = dict(
-        train_cfg=dict(max_iters=iters, val_interval=max(1, iters // 3)),
-        param_scheduler=[
-            dict(type='LinearLR', start_factor=1e-3, by_epoch=False,
-                 begin=0, end=warmup),
-            dict(type='DropBeforeEndLR', fractions_before_end=(1 / 3, 1 / 9),
-                 gamma=0.1, by_epoch=False)],
-        train_dataloader=dict(
-            batch_size=scale.pretrain_batch, **loader,
-            dataset=dict(num_images=scale.pretrain_images, **dataset)),
-        val_dataloader=dict(**loader, dataset=dict(
-            num_images=scale.pretrain_val_images, **dataset)),
-        test_dataloader=dict(**loader, dataset=dict(
-            num_images=scale.pretrain_val_images, **dataset)),
+        train_cfg=dict(max_iters=iters, val_interval=max(1, iters // 8)),
+        train_dataloader=dict(**loader,
+                              **overrides.get('train_dataloader', {})),
+        val_dataloader=dict(**loader, **overrides.get('val_dataloader', {})),
         default_hooks=dict(
-            checkpoint=dict(interval=max(1, iters // 3), max_keep_ckpts=2),
+            checkpoint=dict(interval=max(1, iters // 4), max_keep_ckpts=2),
             logger=dict(interval=max(1, min(50, iters // 6)))),
         randomness=dict(seed=seed, deterministic=True))
+    if iters < 100:  # the base's 100-iteration warmup
+        keys['param_scheduler'] = [
+            dict(type='LinearLR', start_factor=1e-3, by_epoch=False,
+                 begin=0, end=max(1, iters // 15)),
+            dict(type='DropBeforeEndLR', fractions_before_end=(1 / 3, 1 / 9),
+                 gamma=0.1, by_epoch=False)]
     return comment, keys
 
 
@@ -238,18 +256,24 @@ def write_config(path: str, base: str, comment: List[str],
         f.write('\n'.join(lines) + '\n')
 
 
-def detection_name(init: str, times: int,
-                   train_images: Optional[int]) -> str:
+def detection_name(init: str, times: int, train_images: Optional[int],
+                   seed: int) -> str:
     data = 'synthetic-coco' + (f'-{train_images}' if train_images else '')
-    return f'mask-rcnn_r18-tiny-{init}_fpn_gn-all_study-{times}x_{data}'
+    return (f'mask-rcnn_r18-tiny-{init}_fpn_gn-all_study-{times}x-s{seed}_'
+            f'{data}')
 
 
-def plan_runs(scale: Scale, out: str, data_root: str, seed: int,
+def plan_runs(scale: Scale, out: str, data_root: str, seeds: Sequence[int],
               less_data: bool = True,
-              subset_ann: Optional[str] = None) -> List[Run]:
-    """Writes every run's config under ``out/configs`` and lists the runs,
-    pre-training first, then the longest detection runs of each init side
-    by side (so an interrupted study already has both curves)."""
+              subset_anns: Optional[Dict[int, str]] = None) -> List[Run]:
+    """Writes every run's config under ``out/configs`` and lists the runs:
+    the pre-training (one, with the first seed), then each seed's detection
+    runs, longest first (so an interrupted study already has every init's
+    curve), the less-data runs last.
+
+    Args:
+        subset_anns: Annotation file of each less-data subset, by size.
+    """
     import os
     os.makedirs(osp.join(out, 'configs'), exist_ok=True)
 
@@ -260,22 +284,27 @@ def plan_runs(scale: Scale, out: str, data_root: str, seed: int,
 
     name = (f'classifier_r18-tiny_gn_study-{scale.pretrain_iters}i_'
             'synthetic-shapes')
-    runs = [run(name, 'pretrain', scale.pretrain_iters)]
+    runs = [run(name, 'pretrain', scale.pretrain_iters, seed=seeds[0])]
     write_config(runs[0].config, osp.join(TOY_DIR, PRETRAIN_BASE),
-                 *pretrain_config(scale, seed))
-    pairs = [(init, times, None) for init in ('scratch', 'pretrained')
-             for times in scale.schedules[init]]
-    if less_data and scale.less_data:
-        pairs += [(init, scale.less_data_schedules[init], scale.less_data)
-                  for init in ('scratch', 'pretrained')]
-    pairs.sort(key=lambda p: (p[2] is not None, -p[1], p[0]))
-    for init, times, images in pairs:
-        detection = run(detection_name(init, times, images), 'detection',
-                        times * scale.iters_1x, init=init, times=times,
-                        train_images=images)
-        write_config(detection.config, osp.join(TOY_DIR,
-                                                DETECTOR_BASES[init]),
-                     *detection_config(scale, init, times, data_root, seed,
-                                       subset_ann if images else None))
-        runs.append(detection)
+                 *pretrain_config(scale, seeds[0]))
+    groups = [(None, scale.schedules)]
+    if less_data:
+        groups += list(scale.subsets)
+    for seed in seeds:
+        for images, schedules in groups:
+            pairs = sorted(((init, times) for init in schedules
+                            for times in schedules[init]),
+                           key=lambda p: (-p[1], p[0]))
+            for init, times in pairs:
+                detection = run(
+                    detection_name(init, times, images, seed), 'detection',
+                    times * scale.iters_1x, init=init, times=times,
+                    train_images=images, seed=seed)
+                write_config(
+                    detection.config,
+                    osp.join(TOY_DIR, DETECTOR_BASES[init]),
+                    *detection_config(scale, init, times, data_root, seed,
+                                      subset_anns[images] if images
+                                      else None))
+                runs.append(detection)
     return runs

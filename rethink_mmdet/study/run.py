@@ -21,20 +21,19 @@ from typing import Dict
 from rethink_mmdet.runner import UsageError
 
 
-def _prepare_data(scale, out: str, less_data: bool) -> Dict[str, str]:
+def _prepare_data(scale, out: str, less_data: bool) -> Dict[str, object]:
     from rethink_mmdet.datasets import make_coco_subset
     from rethink_mmdet.datasets.synthetic_coco import generate_if_needed
     root = (osp.join(out, scale.data_root) if scale.data_in_out else
             scale.data_root)
     ann_files = generate_if_needed(root, scale.num_train, scale.num_val)
-    data = dict(root=root)
-    if less_data and scale.less_data:
-        subset = osp.abspath(osp.join(
-            root, 'annotations', f'instances_train-{scale.less_data}.json'))
-        if not osp.isfile(subset):
-            make_coco_subset(ann_files['train'], scale.less_data, 0, subset)
-        data['subset'] = subset
-    return data
+    subsets = {}
+    for images, _ in (scale.subsets if less_data else ()):
+        subsets[images] = osp.abspath(osp.join(
+            root, 'annotations', f'instances_train-{images}.json'))
+        if not osp.isfile(subsets[images]):
+            make_coco_subset(ann_files['train'], images, 0, subsets[images])
+    return dict(root=root, subsets=subsets)
 
 
 def _load_timings(path: str) -> dict:
@@ -49,7 +48,8 @@ def _save_json(path: str, value) -> None:
         json.dump(value, f, indent=1)
 
 
-def _analyse(runs, out: str, timings: dict, header) -> Dict[str, str]:
+def _analyse(runs, out: str, timings: dict, header,
+             iters_1x: int) -> Dict[str, str]:
     """The curves, the Table 1 layout and the report, from the logs."""
     from rethink_mmdet.analysis import read_work_dir
     from rethink_mmdet.analysis.curves import plot_curves
@@ -62,37 +62,50 @@ def _analyse(runs, out: str, timings: dict, header) -> Dict[str, str]:
 
     from .report import write_report
 
+    pretrain = read_work_dir(runs[0].work_dir)
     detection = [run for run in runs if run.kind == 'detection']
     logs = [read_work_dir(run.work_dir) for run in detection]
+    # The curves of the first seed: the others' lines would hide them.
+    first = [i for i, run in enumerate(detection)
+             if run.seed == detection[0].seed]
     figure = osp.join(out, 'curves.png')
-    _, csv_path = plot_curves(logs, ['bbox_mAP', 'segm_mAP'], figure,
-                              legends=[run.label for run in detection])
+    _, csv_path = plot_curves([logs[i] for i in first],
+                              ['bbox_mAP', 'segm_mAP'], figure,
+                              legends=[detection[i].label for i in first])
+    pretrain_figure = osp.join(out, 'pretrain_curve.png')
+    plot_curves([pretrain], ['cls/top1'], pretrain_figure,
+                legends=['pre-training, held-out top-1'])
     # No reference numbers exist for the toy: the metafile columns go.
-    rows = [row[:-2] for row in build_rows(logs)]
+    rows = [row[:-2] for row in build_rows([logs[i] for i in first])]
     table = format_table(rows, markdown=True, header=HEADER[:-2])
     table_path = osp.join(out, 'table.md')
     with open(table_path, 'w') as f:
         f.write(table + '\n')
     report_path = osp.join(out, 'report.md')
-    write_report(report_path, list(zip(detection, logs)),
-                 read_work_dir(runs[0].work_dir), 100 / len(CLASSES), table,
-                 timings['runs'], header)
-    return dict(figure=figure, csv=csv_path, table=table_path,
-                report=report_path)
+    write_report(report_path, list(zip(detection, logs)), pretrain,
+                 100 / len(CLASSES), iters_1x, table, timings['runs'],
+                 header)
+    return dict(figure=figure, csv=csv_path, pretrain=pretrain_figure,
+                table=table_path, report=report_path)
 
 
 def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
-              seed: int = 0, less_data: bool = True,
+              seed: int = 0, seeds: int = 1, less_data: bool = True,
               verbose: bool = False) -> Dict[str, str]:
     """Runs (or resumes) the whole study; returns the output files by name.
 
     Args:
         scale_name: A key of :data:`~.plan.SCALES`.
         out: Output folder.
-        seed: Training seed of every run.
-        less_data: Also train the less-data pair.
+        seed: Seed of the pre-training and of the first detection seed.
+        seeds: Detection runs are repeated with seeds ``seed``,
+            ``seed + 1``, ...: the report's spread. Runs already trained
+            (for example by an earlier study with fewer seeds) are reused.
+        less_data: Also train the less-data runs.
         verbose: Also print the trainings' own logs.
     """
+    if seeds < 1:
+        raise UsageError(f'--seeds must be at least 1, got {seeds}')
     from rethink_mmdet.compat import training_checkpoint_globals
     from rethink_mmdet.models.classifier import export_backbone
 
@@ -111,9 +124,9 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
     print('== 1/4 data', flush=True)
     data = _prepare_data(scale, out, less_data)
     timings['phases']['data'] = round(time.time() - start, 1)
-    runs = plan_runs(scale, out, osp.abspath(data['root']), seed,
-                     less_data=less_data,
-                     subset_ann=data.get('subset'))
+    runs = plan_runs(scale, out, osp.abspath(data['root']),
+                     list(range(seed, seed + seeds)), less_data=less_data,
+                     subset_anns=data['subsets'])
     todo = [run for run in runs if not is_done(run)]
     progress = Progress(todo, scale.prior_seconds)
     print(f'{len(runs)} runs, {len(runs) - len(todo)} already done; about '
@@ -148,16 +161,16 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
     pretrain_s = timings['runs'].get(runs[0].name, 0)
     detection_s = sum(timings['runs'].get(r.name, 0) for r in runs[1:])
     header = [
-        f'Scale `{scale_name}`, seed {seed}, '
+        f'Scale `{scale_name}`, {seeds} seed(s) from {seed}, '
         f'{scale.num_train} training / {scale.num_val} validation images, '
         f'measured on {os.cpu_count()} CPU cores, '
         f'{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC '
-        f'(`tools/study.py --scale {scale_name}`).',
+        f'(`tools/study.py --scale {scale_name} --seeds {seeds}`).',
         f'Training time (summed over invocations): pre-training '
         f'{pretrain_s / 60:.1f} min, detection {detection_s / 60:.1f} min; '
         f'this invocation {(time.time() - start) / 60:.1f} min before '
         'the analysis.']
-    paths = _analyse(runs, out, timings, header)
+    paths = _analyse(runs, out, timings, header, scale.iters_1x)
     timings['phases']['analysis'] = round(time.time() - analysis_start, 1)
     timings['phases']['last_invocation'] = round(time.time() - start, 1)
     _save_json(timings_path, timings)

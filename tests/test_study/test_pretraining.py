@@ -24,8 +24,8 @@ register_all_modules()
 
 
 def test_classes_are_disjoint_from_detection_and_deterministic():
-    assert not {c.split('/')[0] for c in CLASSES} & set(CATEGORIES)
-    assert len(CLASSES) == len(OUTLINES) * 4
+    assert not set(CLASSES) & set(CATEGORIES)
+    assert CLASSES == tuple(OUTLINES)
     a = SyntheticShapesClassification(10, seed=5, size=32,
                                       object_size=(12, 30))
     b = SyntheticShapesClassification(10, seed=5, size=32,
@@ -95,9 +95,13 @@ def test_exported_backbone_is_what_the_pretrained_detector_loads(
     assert loaded.keys() == classifier.backbone.state_dict().keys()
     for key, value in classifier.backbone.state_dict().items():
         assert torch.equal(loaded[key], value), key
-    # Stem and stage 1 frozen, as the paper's pre-trained rows.
+    # Stem and stage 1 frozen, as the paper's pre-trained rows; the
+    # GroupNorm layers of the other stages train.
     assert not detector.backbone.conv1.weight.requires_grad
+    assert not detector.backbone.layer1[0].gn1.weight.requires_grad
     assert detector.backbone.layer2[0].conv1.weight.requires_grad
+    assert detector.backbone.layer2[0].gn1.weight.requires_grad
+    assert detector.backbone.layer4[1].gn2.bias.requires_grad
 
 
 def test_export_refuses_a_checkpoint_without_a_backbone(tmp_path):
