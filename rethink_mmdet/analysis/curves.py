@@ -36,6 +36,13 @@ def images_per_iteration(run: RunLog) -> int:
     return cfg.train_dataloader.batch_size * world_size
 
 
+def _batch_or_none(run: RunLog) -> Optional[int]:
+    try:
+        return images_per_iteration(run)
+    except ValueError:
+        return None
+
+
 def plot_curves(runs: Sequence[RunLog], metrics: Sequence[str], out: str,
                 x: str = 'iters', legends: Optional[List[str]] = None):
     """Draws the curves and writes ``out`` and its CSV twin.
@@ -67,7 +74,10 @@ def plot_curves(runs: Sequence[RunLog], metrics: Sequence[str], out: str,
     rows = []
     for index, run in enumerate(runs):
         label = legends[index] if legends else run.name
-        scale = images_per_iteration(run) if x == 'images' else 1
+        # The CSV's images column wherever the batch is known.
+        batch = (images_per_iteration(run) if x == 'images'
+                 else _batch_or_none(run))
+        scale = batch if x == 'images' else 1
         colour = f'C{index % 10}'
         drops = run.lr_drops()  # reads the run's config: once per run
         for key, axis in zip(keys, axes[0]):
@@ -80,7 +90,8 @@ def plot_curves(runs: Sequence[RunLog], metrics: Sequence[str], out: str,
             for drop in drops:
                 axis.axvline(drop * scale, color=colour, linestyle=':',
                              linewidth=0.8)
-            rows += [[label, run.init or '', key, i, i * scale, v]
+            rows += [[label, run.init or '', key, i,
+                      '' if batch is None else i * batch, v]
                      for i, v in points.items()]
     for key, axis in zip(keys, axes[0]):
         axis.set_xlabel('iterations' if x == 'iters' else 'images seen')

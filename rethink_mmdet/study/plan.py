@@ -264,7 +264,6 @@ def detection_name(init: str, times: int, train_images: Optional[int],
 
 
 def plan_runs(scale: Scale, out: str, data_root: str, seeds: Sequence[int],
-              less_data: bool = True,
               subset_anns: Optional[Dict[int, str]] = None) -> List[Run]:
     """Writes every run's config under ``out/configs`` and lists the runs:
     the pre-training (one, with the first seed), then each seed's detection
@@ -272,7 +271,8 @@ def plan_runs(scale: Scale, out: str, data_root: str, seeds: Sequence[int],
     curve), the less-data runs last.
 
     Args:
-        subset_anns: Annotation file of each less-data subset, by size.
+        subset_anns: Annotation file of each less-data subset, by size;
+            the scale's subsets without one get no runs.
     """
     import os
     os.makedirs(osp.join(out, 'configs'), exist_ok=True)
@@ -287,9 +287,10 @@ def plan_runs(scale: Scale, out: str, data_root: str, seeds: Sequence[int],
     runs = [run(name, 'pretrain', scale.pretrain_iters, seed=seeds[0])]
     write_config(runs[0].config, osp.join(TOY_DIR, PRETRAIN_BASE),
                  *pretrain_config(scale, seeds[0]))
-    groups = [(None, scale.schedules)]
-    if less_data:
-        groups += list(scale.subsets)
+    subset_anns = subset_anns or {}
+    groups = [(None, scale.schedules)] + [
+        (images, schedules) for images, schedules in scale.subsets
+        if images in subset_anns]
     for seed in seeds:
         for images, schedules in groups:
             pairs = sorted(((init, times) for init in schedules

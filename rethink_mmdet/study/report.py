@@ -97,6 +97,13 @@ def _verdict(met: bool) -> str:
     return '**met**' if met else '**not met**'
 
 
+def _ratio(numerator: float, denominator: float) -> str:
+    # A scratch AP of 0.0 makes any ratio meaningless; the margin decides.
+    if denominator <= 0:
+        return 'ratio undefined (scratch at 0)'
+    return f'ratio {numerator / denominator:.2f}'
+
+
 def convergence(pairs: Sequence[Pair], iteration: int) -> Optional[str]:
     """Pre-training speeds up convergence: box AP after the first quarter
     of a 1x (the shortest schedule that validated there, all data)."""
@@ -114,8 +121,8 @@ def convergence(pairs: Sequence[Pair], iteration: int) -> Optional[str]:
             f'(iteration {iteration}), pre-trained box AP >= '
             f'{EARLY_RATIO:g}x scratch\'s and >= {EARLY_MARGIN:g} points '
             f'ahead. Measured: {pre.label} {pre.describe()}, '
-            f'{scratch.label} {scratch.describe()}: ratio '
-            f'{pre.mean / max(scratch.mean, 1e-9):.2f}, '
+            f'{scratch.label} {scratch.describe()}: '
+            f'{_ratio(pre.mean, scratch.mean)}, '
             f'{pre.mean - scratch.mean:+.1f} points. {_verdict(met)}.')
 
 

@@ -125,7 +125,7 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
     data = _prepare_data(scale, out, less_data)
     timings['phases']['data'] = round(time.time() - start, 1)
     runs = plan_runs(scale, out, osp.abspath(data['root']),
-                     list(range(seed, seed + seeds)), less_data=less_data,
+                     list(range(seed, seed + seeds)),
                      subset_anns=data['subsets'])
     todo = [run for run in runs if not is_done(run)]
     progress = Progress(todo, scale.prior_seconds)

@@ -103,9 +103,13 @@ def test_plot_curves_tool(runs, tmp_path):
 
 def test_plot_figure_has_one_line_per_run(runs, tmp_path):
     from rethink_mmdet.analysis.curves import plot_curves
-    figure, _ = plot_curves([read_work_dir(str(runs / 'straight')),
-                             read_work_dir(str(runs / 'resumed'))],
-                            ['bbox_mAP'], str(tmp_path / 'c.png'))
+    figure, csv_path = plot_curves([read_work_dir(str(runs / 'straight')),
+                                    read_work_dir(str(runs / 'resumed'))],
+                                   ['bbox_mAP'], str(tmp_path / 'c.png'))
+    # Drawn against iterations, the CSV still says how many images.
+    with open(csv_path) as f:
+        assert all(int(row['images']) == 2 * int(row['iteration'])
+                   for row in csv.DictReader(f))
     axis = figure.axes[0]
     assert len(axis.get_lines()) - len(
         [ln for ln in axis.get_lines() if ln.get_linestyle() == ':']) == 2

@@ -162,6 +162,10 @@ def test_each_claim_is_decided_by_its_pre_written_thresholds():
         assert '**not met**' in _verdicts(_study(early=early))[
             'Convergence']
     assert '**met**' in _verdicts(_study(early=(16.0, 10.0)))['Convergence']
+    # Scratch still at 0: no ratio to quote, the margin decides.
+    assert ('ratio undefined (scratch at 0), +0.9 points. **not met**' in
+            _verdicts(_study(early=(0.9, 0.0)))['Convergence'])
+    assert '**met**' in _verdicts(_study(early=(6.0, 0.0)))['Convergence']
     assert '**not met**' in _verdicts(_study(final=(30.0, 28.9)))[
         'Catching up']
     assert '**met**' in _verdicts(_study(final=(30.0, 35.0)))['Catching up']
