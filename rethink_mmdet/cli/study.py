@@ -23,6 +23,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'an earlier study are reused')
     parser.add_argument('--no-less-data', action='store_true',
                         help='skip the less-data runs')
+    parser.add_argument('--jobs', type=int, default=2,
+                        help='runs trained side by side, sharing the cores '
+                        '(default: 2)')
     parser.add_argument('--verbose', action='store_true',
                         help="also print the trainings' own logs")
     return parser.parse_args(argv)
@@ -31,4 +34,5 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, str]:
     args = parse_args(argv)
     return run_study(args.scale, args.out, args.seed, args.seeds,
-                     less_data=not args.no_less_data, verbose=args.verbose)
+                     less_data=not args.no_less_data, verbose=args.verbose,
+                     jobs=args.jobs)

@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import os.path as osp
+import threading
 import time
 from typing import Dict
 
@@ -91,7 +92,7 @@ def _analyse(runs, out: str, timings: dict, header,
 
 def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
               seed: int = 0, seeds: int = 1, less_data: bool = True,
-              verbose: bool = False) -> Dict[str, str]:
+              verbose: bool = False, jobs: int = 2) -> Dict[str, str]:
     """Runs (or resumes) the whole study; returns the output files by name.
 
     Args:
@@ -103,13 +104,22 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
             (for example by an earlier study with fewer seeds) are reused.
         less_data: Also train the less-data runs.
         verbose: Also print the trainings' own logs.
+        jobs: Runs trained side by side, sharing the cores.
     """
     if seeds < 1:
         raise UsageError(f'--seeds must be at least 1, got {seeds}')
+    if jobs < 1:
+        raise UsageError(f'--jobs must be at least 1, got {jobs}')
     from rethink_mmdet.compat import training_checkpoint_globals
     from rethink_mmdet.models.classifier import export_backbone
 
-    from .execute import Progress, format_seconds, is_done, train
+    from .execute import (
+        Progress,
+        format_seconds,
+        is_done,
+        run_in_parallel,
+        train,
+    )
     from .plan import BACKBONE_NAME, SCALES, plan_runs
 
     scale = SCALES[scale_name]
@@ -128,25 +138,32 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
                      list(range(seed, seed + seeds)),
                      subset_anns=data['subsets'])
     todo = [run for run in runs if not is_done(run)]
-    progress = Progress(todo, scale.prior_seconds)
-    print(f'{len(runs)} runs, {len(runs) - len(todo)} already done; about '
-          f'{format_seconds(progress.eta())} of training left (estimate)',
-          flush=True)
+    progress = Progress(todo, scale.prior_seconds, jobs=jobs)
+    print(f'{len(runs)} runs, {len(runs) - len(todo)} already done, '
+          f'{jobs} at a time; about {format_seconds(progress.eta())} of '
+          'training left (estimate)', flush=True)
     backbone_dir = osp.join(out, 'pretrain')
     env = dict(os.environ, RETHINK_IMAGENET_DIR=backbone_dir)
+    # The cores shared between the runs, unless the user chose.
+    env.setdefault('OMP_NUM_THREADS',
+                   str(max(1, (os.cpu_count() or 1) // jobs)))
     backbone = osp.join(backbone_dir, BACKBONE_NAME + '.pth')
-    for index, run in enumerate(runs, 1):
-        step = ('2/4 pre-training' if run.kind == 'pretrain' else
-                f'3/4 detection {index - 1}/{len(runs) - 1}')
-        print(f'== {step}: {run.label} ({run.max_iters} iterations)',
-              flush=True)
+    steps = {run.name: ('2/4 pre-training' if run.kind == 'pretrain' else
+                        f'3/4 detection {index}/{len(runs) - 1}')
+             for index, run in enumerate(runs)}
+    timings_lock = threading.Lock()
+
+    def work(run):
+        print(f'== {steps[run.name]}: {run.label} ({run.max_iters} '
+              'iterations)', flush=True)
         if is_done(run):
             print(f'already trained: {run.work_dir}', flush=True)
         else:
             seconds = train(run, progress, env=env, verbose=verbose)
-            timings['runs'][run.name] = round(
-                timings['runs'].get(run.name, 0) + seconds, 1)
-            _save_json(timings_path, timings)
+            with timings_lock:
+                timings['runs'][run.name] = round(
+                    timings['runs'].get(run.name, 0) + seconds, 1)
+                _save_json(timings_path, timings)
             print(f'{run.label} took {format_seconds(seconds)}', flush=True)
         if run.kind == 'pretrain' and not osp.isfile(backbone):
             with training_checkpoint_globals():  # a Runner checkpoint
@@ -155,6 +172,13 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
                     backbone)
             print(f'backbone ({count} tensors) saved as {backbone}',
                   flush=True)
+
+    def ready(run):
+        # A fine-tuning waits for the backbone its config loads.
+        return run.kind == 'pretrain' or run.init == 'scratch' or (
+            osp.isfile(backbone))
+
+    run_in_parallel(runs, jobs, work, ready)
 
     print('== 4/4 curves, table and report', flush=True)
     analysis_start = time.time()
@@ -166,7 +190,8 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
         f'measured on {os.cpu_count()} CPU cores, '
         f'{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC '
         f'(`tools/study.py --scale {scale_name} --seeds {seeds}`).',
-        f'Training time (summed over invocations): pre-training '
+        f'Training time (each run\'s wall time, {jobs} runs at a time, '
+        f'summed over invocations): pre-training '
         f'{pretrain_s / 60:.1f} min, detection {detection_s / 60:.1f} min; '
         f'this invocation {(time.time() - start) / 60:.1f} min before '
         'the analysis.']

@@ -6,13 +6,20 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from mmengine.config import Config
 
 from rethink_mmdet.analysis import RunLog, read_work_dir
 from rethink_mmdet.engine.schedulers import rule_drop_points
-from rethink_mmdet.study.execute import Progress, resume_argument
+from rethink_mmdet.study.execute import (
+    Progress,
+    StudyError,
+    resume_argument,
+    run_in_parallel,
+)
 from rethink_mmdet.study.plan import SCALES, Run, plan_runs
 from rethink_mmdet.study.report import claims
 from rethink_mmdet.testing import REPO_ROOT, read_run_checkpoint
@@ -94,6 +101,62 @@ def test_progress_eta_uses_measured_rates():
     assert progress.eta() == 5 * 3.0 + 20 * 2.0
     assert '15s elapsed' in lines[-1] and '~55s left' in lines[-1]
     assert 'iteration 5/10' in lines[-1]
+
+
+def _runs_in_parallel(names, jobs, fail=()):
+    """run_in_parallel on runs named ``names`` ('p' the pre-training, 'f*'
+    its fine-tunings); returns the events in order."""
+    events, done, lock = [], set(), threading.Lock()
+    runs = [Run(n, 'pretrain' if n == 'p' else 'detection', 1, '', '',
+                init='pretrained' if n.startswith('f') else 'scratch')
+            for n in names]
+
+    def work(run):
+        with lock:
+            events.append(('start', run.name))
+        time.sleep(0.2 if run.name == 'p' else 0.05)
+        if run.name in fail:
+            raise StudyError(f'{run.name} failed')
+        with lock:
+            events.append(('end', run.name))
+            done.add(run.name)
+
+    def ready(run):
+        return run.init != 'pretrained' or 'p' in done
+
+    error = None
+    try:
+        run_in_parallel(runs, jobs, work, ready)
+    except StudyError as e:
+        error = str(e)
+    return events, error
+
+
+def test_runs_go_side_by_side_and_fine_tunings_wait_for_pre_training():
+    events, error = _runs_in_parallel(['p', 'f1', 's1', 's2', 'f2'], 2)
+    assert error is None
+    running, most = set(), 0
+    for what, name in events:
+        (running.add if what == 'start' else running.discard)(name)
+        most = max(most, len(running))
+    assert most == 2
+    # The scratch runs pass the waiting fine-tunings.
+    assert events.index(('start', 's1')) < events.index(('end', 'p'))
+    for name in ('f1', 'f2'):
+        assert events.index(('start', name)) > events.index(('end', 'p'))
+
+
+def test_after_a_failure_running_runs_finish_and_none_starts():
+    events, error = _runs_in_parallel(['p', 's1', 's2', 'f1'], 2,
+                                      fail={'s1'})
+    assert error == 's1 failed'
+    assert ('end', 'p') in events  # its work is kept
+    assert ('start', 'f1') not in events
+    assert ('start', 's2') not in events
+    with pytest.raises(StudyError, match='f1 can never start'):
+        run_in_parallel([Run('f1', 'detection', 1, '', '',
+                             init='pretrained')], 2, print,
+                        lambda run: False)
 
 
 def _log(name, val):
