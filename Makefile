@@ -4,8 +4,10 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 # Independent tests run in parallel, one worker per core.
 PYTEST_WORKERS ?= auto
-# make study SEEDS=3: every detection run with 3 seeds (docs/study.md).
+# make study SEEDS=3: every detection run with 3 seeds; PRETRAIN=1: also
+# re-train the shipped pre-training (docs/study.md).
 SEEDS ?= 1
+PRETRAIN ?=
 
 .PHONY: setup demo study test gpu-check wheelhouse clean
 
@@ -16,7 +18,7 @@ demo: setup
 	$(PYTHON) tools/demo.py
 
 study: setup
-	$(PYTHON) tools/study.py --seeds $(SEEDS)
+	$(PYTHON) tools/study.py --seeds $(SEEDS) $(if $(PRETRAIN),--pretrain)
 
 test: setup
 	$(VENV)/bin/lint-imports

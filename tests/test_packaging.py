@@ -16,6 +16,7 @@ import zipfile
 import pytest
 import yaml
 
+from rethink_mmdet.study.backbone import shipped_paths
 from rethink_mmdet.testing import REPO_ROOT
 
 # What the wheel build reads from the source tree.
@@ -91,3 +92,7 @@ def test_wheel_ships_configs_and_model_index(tmp_path):
     # `mim train` / `mim test` run <package>/.mim/tools/{train,test}.py.
     for tool in ('train.py', 'test.py', 'misc/check_scratch_ready.py'):
         assert f'rethink_mmdet/.mim/tools/{tool}' in names, tool
+    # make study fine-tunes the shipped pre-trained toy classifier.
+    for path in shipped_paths().values():
+        rel = osp.relpath(path, REPO_ROOT)
+        assert rel in names, rel

@@ -21,6 +21,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='repeat the detection runs with this many '
                         'seeds (default: 1; make study SEEDS=3); runs of '
                         'an earlier study are reused')
+    parser.add_argument('--pretrain', action='store_true',
+                        help='also re-train the pre-training (the shipped '
+                        'classifier otherwise; make study PRETRAIN=1)')
     parser.add_argument('--no-less-data', action='store_true',
                         help='skip the less-data runs')
     parser.add_argument('--jobs', type=int, default=2,
@@ -35,4 +38,4 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, str]:
     args = parse_args(argv)
     return run_study(args.scale, args.out, args.seed, args.seeds,
                      less_data=not args.no_less_data, verbose=args.verbose,
-                     jobs=args.jobs)
+                     jobs=args.jobs, pretrain=args.pretrain)

@@ -111,8 +111,10 @@ def export_backbone(checkpoint: str, out: str,
     # the caller to allow mmengine's types, as tools/study.py does).
     state = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     state = state.get('state_dict', state)
-    backbone = {key[len(prefix):]: value for key, value in state.items()
-                if key.startswith(prefix)}
+    # float32, as the public models, whatever the checkpoint stores.
+    backbone = {key[len(prefix):]: value.float()
+                if value.is_floating_point() else value
+                for key, value in state.items() if key.startswith(prefix)}
     if not backbone:
         raise ValueError(f'{checkpoint}: no {prefix!r} keys; is it a '
                          'BackboneClassifier checkpoint?')

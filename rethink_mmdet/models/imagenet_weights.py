@@ -102,9 +102,9 @@ IMAGENET_WEIGHTS: Dict[str, ImageNetWeights] = {w.name: w for w in (
         None, **TORCHVISION_RGB),
     ImageNetWeights(
         'toy-resnet18_gn_synthetic-shapes', None,
-        'tools/study.py: the toy classifier pre-trained on synthetic '
-        'shapes (configs/toy/classifier_r18-tiny_gn_toy-2400i_'
-        'synthetic-shapes.py)',
+        'tools/study.py: the backbone of the toy classifier pre-trained on '
+        'synthetic shapes (configs/toy/classifier_r18-tiny_gn_toy-12000i_'
+        'synthetic-shapes.py; shipped in rethink_mmdet/study/pretrained/)',
         _RESNET_KEYS.format(n='gn'), 'GN', **TORCHVISION_RGB),
 )}
 

@@ -1,9 +1,11 @@
 """The study (``make study``): the paper's main experiment at toy scale, end
 to end.
 
-1. generate the synthetic COCO data (and the less-data subset);
-2. pre-train the toy backbone on a generated classification task (the
-   stand-in for ImageNet) and save it as an ImageNet-style checkpoint;
+1. generate the synthetic COCO data (and the less-data subsets);
+2. check and measure the shipped pre-trained toy classifier (the stand-in
+   for ImageNet, :mod:`.backbone`), or with ``pretrain`` train it on its
+   generated classification task; save its backbone as an ImageNet-style
+   checkpoint;
 3. train the toy Mask R-CNN from scratch and from that backbone at several
    schedule lengths (and both on a small subset), validating as they train;
 4. draw the curves, build the Table-1-style table and write report.md.
@@ -49,7 +51,7 @@ def _save_json(path: str, value) -> None:
         json.dump(value, f, indent=1)
 
 
-def _analyse(runs, out: str, timings: dict, header,
+def _analyse(runs, pretrain, out: str, timings: dict, header,
              iters_1x: int) -> Dict[str, str]:
     """The curves, the Table 1 layout and the report, from the logs."""
     from rethink_mmdet.analysis import read_work_dir
@@ -63,7 +65,6 @@ def _analyse(runs, out: str, timings: dict, header,
 
     from .report import write_report
 
-    pretrain = read_work_dir(runs[0].work_dir)
     detection = [run for run in runs if run.kind == 'detection']
     logs = [read_work_dir(run.work_dir) for run in detection]
     # The curves of the first seed: the others' lines would hide them.
@@ -90,9 +91,54 @@ def _analyse(runs, out: str, timings: dict, header,
                 table=table_path, report=report_path)
 
 
+def _pretrain_facts(run) -> dict:
+    """What the shipped record says of a pre-training run."""
+    import platform
+
+    from mmengine.config import Config
+
+    from .plan import PRETRAIN_BASE
+    batch = Config.fromfile(run.config).train_dataloader.batch_size
+    return dict(config='configs/toy/' + PRETRAIN_BASE, seed=run.seed,
+                iterations=run.max_iters, batch=batch,
+                images_seen=run.max_iters * batch,
+                trained_on=f'{os.cpu_count()} CPU cores '
+                f'({platform.machine()}), {datetime.date.today()}')
+
+
+def _shipped_pretraining(backbone: str):
+    """Checks the shipped classifier, installs its backbone, measures its
+    held-out top-1; returns its log for the report and the header line."""
+    from rethink_mmdet.models.classifier import export_backbone
+
+    from .backbone import (
+        check_shipped,
+        held_out_top1,
+        shipped_log,
+        shipped_paths,
+    )
+    from .plan import PRETRAIN_BASE, TOY_DIR
+    record = check_shipped()
+    weights = shipped_paths()['weights']
+    if not osp.isfile(backbone):
+        export_backbone(weights, backbone)
+    top1 = held_out_top1(osp.join(TOY_DIR, PRETRAIN_BASE), weights)
+    recorded = record['held_out_top1'][str(record['iterations'])]
+    print(f'shipped pre-trained classifier: held-out top-1 {top1:.1f}% '
+          f'(recorded when trained: {recorded:.1f}%); backbone in '
+          f'{backbone}', flush=True)
+    line = (f"Pre-training: the shipped classifier ({record['iterations']} "
+            f"iterations at batch {record['batch']}, "
+            f"{record['images_seen']:,} images, trained in "
+            f"{record['training_minutes']} min, {record['trained_on']}); "
+            '`--pretrain` re-trains it.')
+    return shipped_log(record, top1), line
+
+
 def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
               seed: int = 0, seeds: int = 1, less_data: bool = True,
-              verbose: bool = False, jobs: int = 2) -> Dict[str, str]:
+              verbose: bool = False, jobs: int = 2,
+              pretrain: bool = False) -> Dict[str, str]:
     """Runs (or resumes) the whole study; returns the output files by name.
 
     Args:
@@ -105,14 +151,19 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
         less_data: Also train the less-data runs.
         verbose: Also print the trainings' own logs.
         jobs: Runs trained side by side, sharing the cores.
+        pretrain: Train the pre-training too, and write it in the shipped
+            format under ``OUT/pretrain/`` (default: fine-tune the shipped
+            classifier, :mod:`.backbone`).
     """
     if seeds < 1:
         raise UsageError(f'--seeds must be at least 1, got {seeds}')
     if jobs < 1:
         raise UsageError(f'--jobs must be at least 1, got {jobs}')
+    from rethink_mmdet.analysis import read_work_dir
     from rethink_mmdet.compat import training_checkpoint_globals
     from rethink_mmdet.models.classifier import export_backbone
 
+    from .backbone import write_shipped
     from .execute import (
         Progress,
         format_seconds,
@@ -136,7 +187,7 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
     timings['phases']['data'] = round(time.time() - start, 1)
     runs = plan_runs(scale, out, osp.abspath(data['root']),
                      list(range(seed, seed + seeds)),
-                     subset_anns=data['subsets'])
+                     subset_anns=data['subsets'], pretrain=pretrain)
     todo = [run for run in runs if not is_done(run)]
     progress = Progress(todo, scale.prior_seconds, jobs=jobs)
     print(f'{len(runs)} runs, {len(runs) - len(todo)} already done, '
@@ -148,6 +199,11 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
     env.setdefault('OMP_NUM_THREADS',
                    str(max(1, (os.cpu_count() or 1) // jobs)))
     backbone = osp.join(backbone_dir, BACKBONE_NAME + '.pth')
+    pretrain_header = []
+    if not pretrain:
+        print('== 2/4 pre-training: shipped', flush=True)
+        pretrain_log, line = _shipped_pretraining(backbone)
+        pretrain_header.append(line)
     steps = {run.name: ('2/4 pre-training' if run.kind == 'pretrain' else
                         f'3/4 detection {index}/{len(runs) - 1}')
              for index, run in enumerate(runs)}
@@ -166,11 +222,14 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
                 _save_json(timings_path, timings)
             print(f'{run.label} took {format_seconds(seconds)}', flush=True)
         if run.kind == 'pretrain' and not osp.isfile(backbone):
+            last = osp.join(run.work_dir, f'iter_{run.max_iters}.pth')
             with training_checkpoint_globals():  # a Runner checkpoint
-                count = export_backbone(
-                    osp.join(run.work_dir, f'iter_{run.max_iters}.pth'),
-                    backbone)
-            print(f'backbone ({count} tensors) saved as {backbone}',
+                count = export_backbone(last, backbone)
+                write_shipped(last, read_work_dir(run.work_dir),
+                              backbone_dir, timings['runs'].get(run.name),
+                              _pretrain_facts(run))
+            print(f'backbone ({count} tensors) saved as {backbone}; the '
+                  f'classifier in the shipped format in {backbone_dir}',
                   flush=True)
 
     def ready(run):
@@ -182,8 +241,12 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
 
     print('== 4/4 curves, table and report', flush=True)
     analysis_start = time.time()
-    pretrain_s = timings['runs'].get(runs[0].name, 0)
-    detection_s = sum(timings['runs'].get(r.name, 0) for r in runs[1:])
+    if pretrain:
+        pretrain_log = read_work_dir(runs[0].work_dir)
+    pretrain_s = sum(timings['runs'].get(r.name, 0) for r in runs
+                     if r.kind == 'pretrain')
+    detection_s = sum(timings['runs'].get(r.name, 0) for r in runs
+                      if r.kind == 'detection')
     header = [
         f'Scale `{scale_name}`, {seeds} seed(s) from {seed}, '
         f'{scale.num_train} training / {scale.num_val} validation images, '
@@ -194,8 +257,9 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
         f'summed over invocations): pre-training '
         f'{pretrain_s / 60:.1f} min, detection {detection_s / 60:.1f} min; '
         f'this invocation {(time.time() - start) / 60:.1f} min before '
-        'the analysis.']
-    paths = _analyse(runs, out, timings, header, scale.iters_1x)
+        'the analysis.'] + pretrain_header
+    paths = _analyse(runs, pretrain_log, out, timings, header,
+                     scale.iters_1x)
     timings['phases']['analysis'] = round(time.time() - analysis_start, 1)
     timings['phases']['last_invocation'] = round(time.time() - start, 1)
     _save_json(timings_path, timings)

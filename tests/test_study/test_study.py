@@ -14,6 +14,7 @@ from mmengine.config import Config
 
 from rethink_mmdet.analysis import RunLog, read_work_dir
 from rethink_mmdet.engine.schedulers import rule_drop_points
+from rethink_mmdet.study.backbone import check_shipped
 from rethink_mmdet.study.execute import (
     Progress,
     StudyError,
@@ -27,16 +28,18 @@ from rethink_mmdet.testing import REPO_ROOT, read_run_checkpoint
 
 def test_schedules_follow_the_papers_rule_scaled_to_the_toy(tmp_path):
     runs = plan_runs(SCALES['full'], str(tmp_path), '/data', seeds=[3, 4],
-                     subset_anns={100: '/data/sub.json'})
+                     subset_anns={20: '/data/sub20.json',
+                                  100: '/data/sub100.json'})
     by_label = {(run.label, run.seed): run for run in runs}
-    # 1x = 144 iterations: the standard 1x's drops at 2/3 and 8/9 of it;
+    # 1x = 180 iterations: the standard 1x's drops at 2/3 and 8/9 of it;
     # Nx: the last 2/3 and 2/9 of a 1x (60k and 20k of 90k).
-    expected = {'pre-trained 1x': (144, [96, 128]),
-                'pre-trained, nothing frozen 1x': (144, [96, 128]),
-                'scratch 1x': (144, [96, 128]),
-                'scratch 2x': (288, [192, 256]),
-                'scratch 4x': (576, [480, 544]),
-                'scratch 2x, 100 images': (288, [192, 256])}
+    expected = {'pre-trained 1x': (180, [120, 160]),
+                'pre-trained, nothing frozen 1x': (180, [120, 160]),
+                'scratch 1x': (180, [120, 160]),
+                'scratch 2x': (360, [240, 320]),
+                'scratch 4x': (720, [600, 680]),
+                'scratch 2x, 100 images': (360, [240, 320]),
+                'scratch 1x, 20 images': (180, [120, 160])}
     for seed in (3, 4):
         for label, (iters, drops) in expected.items():
             run = by_label[label, seed]
@@ -45,16 +48,18 @@ def test_schedules_follow_the_papers_rule_scaled_to_the_toy(tmp_path):
             assert rule_drop_points(cfg.param_scheduler[1], iters) == drops
             assert cfg.randomness == dict(seed=seed, deterministic=True)
             assert cfg.train_dataloader.dataset.data_root == '/data/'
-            # Validations at 1/4 and 1/2 of a 1x, then every 1/2.
-            assert cfg.train_cfg.val_interval == 36
-            assert cfg.train_cfg.dynamic_intervals == [(73, 72)]
+            # Validations at 1/4 and 1/2 of a 1x, then every 1x.
+            assert cfg.train_cfg.val_interval == 45
+            assert cfg.train_cfg.dynamic_intervals == [(91, 180)]
     small = [run for run in runs if run.train_images]
     assert {run.label for run in small} == {
-        'scratch 1x, 100 images', 'scratch 2x, 100 images',
+        'scratch 1x, 20 images', 'scratch 2x, 20 images',
+        'pre-trained 1x, 20 images', 'scratch 2x, 100 images',
         'pre-trained 1x, 100 images'}
     for run in small:
         cfg = Config.fromfile(run.config)
-        assert cfg.train_dataloader.dataset.ann_file == '/data/sub.json'
+        assert cfg.train_dataloader.dataset.ann_file == (
+            f'/data/sub{run.train_images}.json')
     main = Config.fromfile(by_label['pre-trained 1x', 3].config)
     ablation = Config.fromfile(
         by_label['pre-trained, nothing frozen 1x', 3].config)
@@ -66,13 +71,20 @@ def test_schedules_follow_the_papers_rule_scaled_to_the_toy(tmp_path):
     # One pre-training; every detection run once per seed.
     assert [run.kind for run in runs].count('pretrain') == 1
     assert runs[0].kind == 'pretrain'
-    assert len(runs) == 1 + 2 * 8
+    assert len(runs) == 1 + 2 * 10
     # More images seen in pre-training than in the longest fine-tuning.
     pretrain = Config.fromfile(runs[0].config)
     longest = max(run.max_iters for run in runs[1:])
     assert (pretrain.train_cfg.max_iters *
             pretrain.train_dataloader.batch_size >
             longest * SCALES['full'].batch)
+    # Without --pretrain, the same detection runs fine-tune the shipped
+    # classifier.
+    shipped = plan_runs(SCALES['full'], str(tmp_path), '/data', seeds=[3, 4],
+                        subset_anns={20: '/data/sub20.json',
+                                     100: '/data/sub100.json'},
+                        pretrain=False)
+    assert [run.name for run in shipped] == [run.name for run in runs[1:]]
 
 
 def test_resume_argument(tmp_path):
@@ -254,7 +266,7 @@ def test_the_seed_spread_widens_the_catching_up_tolerance():
 def test_tiny_study_end_to_end_and_rerun(tmp_path):
     out = tmp_path / 'study'
     command = [sys.executable, 'tools/study.py', '--scale', 'tiny', '--out',
-               str(out), '--seed', '1']
+               str(out), '--seed', '1', '--pretrain']
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
     first = subprocess.run(command, cwd=REPO_ROOT, env=env,
                            capture_output=True, text=True, timeout=900)
@@ -265,6 +277,10 @@ def test_tiny_study_end_to_end_and_rerun(tmp_path):
         assert (out / name).is_file(), name
     assert (out / 'pretrain' /
             'toy-resnet18_gn_synthetic-shapes.pth').is_file()
+    # The pre-training in the shipped format, ready to replace it.
+    record = check_shipped(str(out / 'pretrain'))
+    assert record['iterations'] == SCALES['tiny'].pretrain_iters
+    assert record['seed'] == 1
 
     runs = {osp.basename(d): read_work_dir(str(d))
             for d in (out / 'runs').iterdir() if 'mask-rcnn' in d.name}
