@@ -198,13 +198,14 @@ def detection_config(scale: Scale, init: str, times: int, data_root: str,
         f'): at {max_iters - drops[0]} and {max_iters - drops[1]}.']
     # Validations at 1/4 and 1/2 of a 1x (the convergence claim reads the
     # first), then at every 1x: a validation costs as much as ~30 training
-    # iterations. mmengine switches to an interval from the iteration
-    # before its milestone, hence half + 1.
+    # iterations. mmengine picks the interval for iteration i from milestone
+    # i + 1 before it checks i, so the switch is at half + 2 to keep the
+    # validation at half.
     half = max(1, scale.iters_1x // 2)
     keys: Dict[str, object] = dict(
         train_cfg=dict(max_iters=max_iters,
                        val_interval=scale.val_interval,
-                       dynamic_intervals=[(half + 1, scale.iters_1x)]),
+                       dynamic_intervals=[(half + 2, scale.iters_1x)]),
         param_scheduler=[
             dict(type='LinearLR', start_factor=1e-3, by_epoch=False,
                  begin=0, end=scale.warmup),

@@ -204,9 +204,11 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
         print('== 2/4 pre-training: shipped', flush=True)
         pretrain_log, line = _shipped_pretraining(backbone)
         pretrain_header.append(line)
-    steps = {run.name: ('2/4 pre-training' if run.kind == 'pretrain' else
-                        f'3/4 detection {index}/{len(runs) - 1}')
-             for index, run in enumerate(runs)}
+    detections = [run for run in runs if run.kind == 'detection']
+    steps = {run.name: f'3/4 detection {index}/{len(detections)}'
+             for index, run in enumerate(detections, 1)}
+    steps.update({run.name: '2/4 pre-training' for run in runs
+                  if run.kind == 'pretrain'})
     timings_lock = threading.Lock()
 
     def work(run):

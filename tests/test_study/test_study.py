@@ -50,7 +50,7 @@ def test_schedules_follow_the_papers_rule_scaled_to_the_toy(tmp_path):
             assert cfg.train_dataloader.dataset.data_root == '/data/'
             # Validations at 1/4 and 1/2 of a 1x, then every 1x.
             assert cfg.train_cfg.val_interval == 45
-            assert cfg.train_cfg.dynamic_intervals == [(91, 180)]
+            assert cfg.train_cfg.dynamic_intervals == [(92, 180)]
     small = [run for run in runs if run.train_images]
     assert {run.label for run in small} == {
         'scratch 1x, 20 images', 'scratch 2x, 20 images',
@@ -272,6 +272,9 @@ def test_tiny_study_end_to_end_and_rerun(tmp_path):
                            capture_output=True, text=True, timeout=900)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert 'left]' in first.stdout  # progress lines with an ETA
+    assert '== 2/4 pre-training' in first.stdout
+    assert '== 3/4 detection 1/4:' in first.stdout
+    assert '== 3/4 detection 4/4:' in first.stdout
     for name in ('curves.png', 'curves.csv', 'pretrain_curve.png',
                  'table.md', 'report.md', 'timings.json'):
         assert (out / name).is_file(), name
@@ -285,6 +288,11 @@ def test_tiny_study_end_to_end_and_rerun(tmp_path):
     runs = {osp.basename(d): read_work_dir(str(d))
             for d in (out / 'runs').iterdir() if 'mask-rcnn' in d.name}
     assert len(runs) == 4
+    # Validated at 1/4 and 1/2 of the 1x (4 iterations), then every 1x.
+    for name, log in runs.items():
+        length = 8 if '-2x-' in name else 4
+        assert sorted(log.val) == [1, 2] + list(range(4, length + 1, 4)), (
+            name)
     # The CSV holds exactly the logged validations.
     with open(out / 'curves.csv') as f:
         rows = list(csv.DictReader(f))
