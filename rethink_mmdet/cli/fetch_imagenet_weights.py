@@ -10,7 +10,6 @@ it). On the offline node, ``--check DIR`` verifies the folder without the
 network; training then runs with ``RETHINK_IMAGENET_DIR=DIR``.
 """
 import argparse
-import hashlib
 import os
 import os.path as osp
 import urllib.request
@@ -19,18 +18,11 @@ from typing import Callable, Dict, List, Optional, Sequence
 from rethink_mmdet.models.imagenet_weights import (
     IMAGENET_DIR_ENV,
     IMAGENET_WEIGHTS,
+    sha256_of,
 )
 
 SUMS_FILE = 'SHA256SUMS'
 _CHUNK = 1 << 20
-
-
-def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _download(url: str, path: str, opener: Callable) -> None:

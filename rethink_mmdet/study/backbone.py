@@ -12,13 +12,13 @@ config, seed, length, held-out top-1 curve, training time). The study checks
 the sha256 and measures the held-out top-1 again before using the weights,
 so the report's pre-training number is measured in the run that uses it.
 """
-import hashlib
 import json
 import os
 import os.path as osp
 from typing import Dict, Optional
 
 from rethink_mmdet.analysis.work_dirs import RunLog
+from rethink_mmdet.models.imagenet_weights import sha256_of
 
 from .execute import StudyError
 
@@ -32,14 +32,6 @@ def shipped_paths(folder: str = SHIPPED_DIR,
     """The weights (``.pth``) and record (``.json``) in ``folder``."""
     stem = osp.join(folder, name)
     return dict(weights=stem + '.pth', record=stem + '.json')
-
-
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_shipped(folder: str = SHIPPED_DIR,
@@ -59,7 +51,7 @@ def check_shipped(folder: str = SHIPPED_DIR,
                 'PRETRAIN=1 (tools/study.py --pretrain)')
     with open(paths['record']) as f:
         record = json.load(f)
-    actual = _sha256(paths['weights'])
+    actual = sha256_of(paths['weights'])
     if actual != record['sha256']:
         raise StudyError(
             f"{paths['weights']} has sha256 {actual[:12]}..., its record "
@@ -90,7 +82,7 @@ def write_shipped(checkpoint: str, log: RunLog, folder: str,
     paths = shipped_paths(folder, name)
     os.makedirs(folder, exist_ok=True)
     torch.save(dict(state_dict=weights), paths['weights'])
-    record = dict(facts, sha256=_sha256(paths['weights']),
+    record = dict(facts, sha256=sha256_of(paths['weights']),
                   stored_as='float16',
                   held_out_top1={str(it): value for it, value in
                                  log.metric(TOP1).items()},
