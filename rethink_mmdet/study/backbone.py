@@ -100,6 +100,8 @@ def held_out_top1(config: str, weights: str) -> float:
     from mmdet.registry import DATASETS, MODELS
     from mmdet.utils import register_all_modules
     from mmengine.config import Config
+
+    from rethink_mmdet.evaluation import ClassificationAccuracy
     register_all_modules()
     cfg = Config.fromfile(config)
     model = MODELS.build(cfg.model)
@@ -108,7 +110,8 @@ def held_out_top1(config: str, weights: str) -> float:
     model.eval()
     dataset = DATASETS.build(cfg.val_dataloader.dataset)
     batch = cfg.val_dataloader.batch_size
-    correct = 0
+    # The metric the pre-training's own validations log.
+    metric = ClassificationAccuracy()
     with torch.no_grad():
         for start in range(0, len(dataset), batch):
             items = [dataset[i] for i in
@@ -117,10 +120,8 @@ def held_out_top1(config: str, weights: str) -> float:
                 dict(inputs=[item['inputs'] for item in items],
                      data_samples=[item['data_samples'] for item in items]),
                 False)
-            predicted = model(data['inputs'], mode='tensor').argmax(1)
-            correct += sum(int(p) == label for p, label in
-                           zip(predicted, data['data_samples']))
-    return 100.0 * correct / len(dataset)
+            metric.process(None, model(**data, mode='predict'))
+    return metric.compute_metrics(metric.results)['top1']
 
 
 def shipped_log(record: dict, measured_top1: float) -> RunLog:
