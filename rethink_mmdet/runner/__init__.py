@@ -64,5 +64,18 @@ def build_runner(cfg: Config):
     return Runner.from_cfg(cfg)
 
 
+def release_process_group() -> None:
+    """Destroys the job's process group, if any, once the work is done.
+
+    Left to interpreter exit, a gloo group's threads were once torn down
+    mid-flight: a rank of a finished 2-process CPU job aborted ("terminate
+    called without an active exception"), and the launcher reported the
+    whole job failed after its checkpoints and metrics were written.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 __all__ = ['UsageError', 'build_runner', 'config_path', 'configs_root',
-           'load_config', 'resolve_work_dir']
+           'load_config', 'release_process_group', 'resolve_work_dir']

@@ -4,7 +4,13 @@ from typing import Dict, Optional
 
 from mmengine.config import Config
 
-from . import UsageError, build_runner, load_config, resolve_work_dir
+from . import (
+    UsageError,
+    build_runner,
+    load_config,
+    release_process_group,
+    resolve_work_dir,
+)
 
 
 def configure_test(config: str, checkpoint: str,
@@ -50,4 +56,6 @@ def configure_test(config: str, checkpoint: str,
 
 def test(cfg: Config) -> Dict[str, float]:
     """Evaluates; returns the metrics."""
-    return build_runner(cfg).test()
+    metrics = build_runner(cfg).test()
+    release_process_group()
+    return metrics

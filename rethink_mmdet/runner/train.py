@@ -18,7 +18,13 @@ from rethink_mmdet.engine.schedule_scaling import (
 )
 from rethink_mmdet.models.imagenet_weights import imagenet_problems
 
-from . import UsageError, build_runner, load_config, resolve_work_dir
+from . import (
+    UsageError,
+    build_runner,
+    load_config,
+    release_process_group,
+    resolve_work_dir,
+)
 from .data_check import check_data_once
 
 
@@ -126,4 +132,5 @@ def train(cfg: Config, check_data: bool = True):
         check_data_once(cfg)
     runner = build_runner(cfg)
     runner.train()
+    release_process_group()
     return runner
