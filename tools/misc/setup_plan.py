@@ -23,6 +23,9 @@ import subprocess
 import sys
 from typing import Dict, List, Optional, Tuple
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mmcv_source  # noqa: E402  (beside this file, standard library only)
+
 MMCV_VERSION = '2.1.0'
 # The torch release this project is tested with. From PyPI, its Linux x86_64
 # wheel is the CUDA 13.0 build (this machine's pip finds the +cpu build in a
@@ -39,7 +42,8 @@ MIN_DRIVER = {12: (525, 60), 13: (580, 65)}
 SETUP_FILES = ('tools/setup_env.sh', 'tools/misc/setup_plan.py',
                'tools/misc/cuda_home.py',
                'tools/misc/check_ops.py', 'tools/misc/stack.sh',
-               'pyproject.toml')
+               'tools/misc/mmcv_source.py',
+               'tools/misc/make_venv.py', 'pyproject.toml')
 # Where torch (and NVIDIA's installers) look last for a toolkit.
 DEFAULT_CUDA_HOME = '/usr/local/cuda'
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -145,11 +149,13 @@ def arch_list(gpus, cuda: str, env_value: Optional[str] = None) -> str:
 def wheel_key(torch_version: str, cuda: Optional[str],
               archs: Optional[str], python_tag: str) -> str:
     """Name of the mmcv build: a build is reused only by the same Python,
-    torch, CUDA and arch list."""
+    torch, CUDA, arch list and source patches (tools/misc/patches/)."""
     key = f'mmcv{MMCV_VERSION}-{python_tag}-torch{torch_version}'
     if cuda is None:
-        return key + '-cpu'
-    return key + f'-cuda{cuda}-sm' + archs.replace(';', '_')
+        key += '-cpu'
+    else:
+        key += f'-cuda{cuda}-sm' + archs.replace(';', '_')
+    return f'{key}-{mmcv_source.patch_id()}'
 
 
 def nvcc_version(cuda_home: str) -> Optional[str]:
