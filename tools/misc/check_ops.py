@@ -8,10 +8,17 @@ naming the missing piece and exits 1::
     python tools/misc/check_ops.py [--device auto|cpu|cuda] [--json OUT]
 
 It needs torch and mmcv only (not this package), so it can name the piece
-that is missing before anything else imports mmcv.
+that is missing before anything else imports mmcv. It never calls mmcv's
+``get_compiling_cuda_version()`` or ``get_compiler_version()``: unpatched
+mmcv 2.1.0 builds crashed in them (SIGSEGV) on a CUDA 13 node. Whether the
+build holds CUDA code is read from its extension's ELF sections (nvcc puts
+device code in ``.nv_fatbin``); the CUDA version is torch's, which the
+build was made with (the set-up's build key names both).
 """
 import argparse
+import importlib.util
 import json
+import struct
 import sys
 
 
@@ -80,6 +87,42 @@ def run_ops(torch, ops, device):
     return out.detach().cpu(), feats.grad.cpu()
 
 
+def elf_sections(path: str) -> list:
+    """Section names of an ELF shared object (empty when it is not one)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    if data[:4] != b'\x7fELF' or data[4] != 2:  # 64-bit ELF only
+        return []
+    order = '<' if data[5] == 1 else '>'
+    shoff, = struct.unpack_from(order + 'Q', data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from(order + 'HHH', data,
+                                                    0x3A)
+
+    def header(index):
+        # sh_name and sh_offset of section ``index``.
+        base = shoff + index * shentsize
+        name, = struct.unpack_from(order + 'I', data, base)
+        offset, = struct.unpack_from(order + 'Q', data, base + 0x18)
+        return name, offset
+
+    strings = header(shstrndx)[1]
+    names = []
+    for index in range(shnum):
+        start = strings + header(index)[0]
+        names.append(data[start:data.index(b'\0', start)].decode())
+    return names
+
+
+def extension_has_cuda_code() -> bool:
+    """Whether mmcv's compiled extension holds CUDA device code, read from
+    the file without importing it."""
+    spec = importlib.util.find_spec('mmcv._ext')
+    if spec is None or not spec.origin:
+        raise OpsError('mmcv has no compiled ops (no mmcv._ext): it was '
+                       'installed without MMCV_WITH_OPS, or is mmcv-lite')
+    return '.nv_fatbin' in elf_sections(spec.origin)
+
+
 def check(device: str) -> dict:
     """Runs the check; returns what the set-up stamp records."""
     try:
@@ -90,14 +133,13 @@ def check(device: str) -> dict:
         import mmcv
     except ImportError:
         raise OpsError('mmcv is not installed')
+    cuda_code = extension_has_cuda_code()
     try:
         from mmcv import ops
-        from mmcv.ops import get_compiling_cuda_version
     except ImportError as error:
         raise OpsError(f'mmcv has no compiled ops ({error}): it was '
                        'installed without MMCV_WITH_OPS, or is mmcv-lite')
-    built_cuda = get_compiling_cuda_version()
-    built_cuda = None if built_cuda == 'not available' else built_cuda
+    built_cuda = (torch.version.cuda or 'unknown') if cuda_code else None
     if device == 'auto':
         device = 'cuda' if torch.cuda.is_available() else 'cpu'
     if device == 'cuda':
