@@ -10,7 +10,8 @@
 #   VENV=path         where to create the environment (default: .venv)
 #   PYTHON=python3.x  interpreter for a new environment (default: python3)
 #   SYSTEM_SITE_PACKAGES=1  a new environment sees PYTHON's packages (a GPU
-#                     image's torch, kept)
+#                     image's torch, kept), also when PYTHON runs inside a
+#                     virtual environment (its site-packages via a .pth)
 #   TORCH_SPEC=...    pip arguments for torch (default: torch==2.13.0; an
 #                     installed torch is kept unless this pins another version)
 #   TORCH_CUDA_ARCH_LIST  archs of the CUDA build (default: the visible GPUs',
@@ -70,11 +71,11 @@ fi
 
 step "virtual environment in $VENV"
 if [ ! -x "$VENV/bin/python" ]; then
-    if [ "${SYSTEM_SITE_PACKAGES:-0}" = 1 ]; then
-        "$PYTHON" -m venv --system-site-packages "$VENV"
-    else
-        "$PYTHON" -m venv "$VENV"
-    fi
+    "$PYTHON" tools/misc/make_venv.py "$VENV" "${SYSTEM_SITE_PACKAGES:-0}"
+elif ! py -m pip --version >/dev/null 2>&1; then
+    # An existing environment without pip (uv makes them so), used in place.
+    echo "$VENV has no pip: adding it (ensurepip)"
+    py -m ensurepip --upgrade
 fi
 py --version
 
@@ -104,8 +105,26 @@ else
     wheel=$(ls "${WHEELHOUSE:-/nonexistent}/mmcv/$MMCV_KEY"/mmcv-*.whl \
         "$WHEEL_STORE/$MMCV_KEY"/mmcv-*.whl 2>/dev/null | head -n 1 || true)
     if [ -z "$wheel" ]; then
-        source=mmcv==$MMCV_VERSION
-        [ -n "${WHEELHOUSE:-}" ] && source=$WHEELHOUSE/mmcv-$MMCV_VERSION.tar.gz
+        mkdir -p "$WHEEL_STORE"
+        build_dir=$(mktemp -d "$WHEEL_STORE/.build-XXXXXX")
+        chmod 755 "$build_dir"
+        # The sdist, kept beside the builds (offline: the wheelhouse's),
+        # then patched: tools/misc/patches/ (docs/gpu.md).
+        sdist=${WHEELHOUSE:+$WHEELHOUSE/mmcv-$MMCV_VERSION.tar.gz}
+        sdist=${sdist:-$WHEEL_STORE/src/mmcv-$MMCV_VERSION.tar.gz}
+        if [ ! -f "$sdist" ]; then
+            [ -n "${WHEELHOUSE:-}" ] && fail "$sdist is missing (make wheelhouse puts it there)"
+            pip_download_dir=$(mktemp -d "$WHEEL_STORE/.src-XXXXXX")
+            py -m pip download --disable-pip-version-check -q --no-deps \
+                --no-binary=:all: --no-build-isolation \
+                -d "$pip_download_dir" "mmcv==$MMCV_VERSION"
+            mkdir -p "$WHEEL_STORE/src"
+            mv "$pip_download_dir/mmcv-$MMCV_VERSION.tar.gz" "$sdist"
+            rm -rf "$pip_download_dir"
+        fi
+        out=$(py tools/misc/mmcv_source.py prepare "$sdist" "$build_dir/src") || exit 1
+        eval "$out"
+        echo "source: $sdist, patched (tools/misc/patches/) in $SOURCE"
         cache=()
         if [ "$BUILD_DEVICE" = cuda ]; then
             if [ -n "${NVCC_PIP:-}" ]; then
@@ -121,14 +140,12 @@ else
             cache=(--no-cache-dir)
             echo "CUDA_HOME=$CUDA_HOME FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST=$TORCH_CUDA_ARCH_LIST"
         fi
-        echo "no build stored for this key: pip wheel $source (a CPU key may come from pip's cache; a build takes about 20 minutes on 2 cores)"
-        mkdir -p "$WHEEL_STORE"
-        build_dir=$(mktemp -d "$WHEEL_STORE/.build-XXXXXX")
-        chmod 755 "$build_dir"
+        echo "no build stored for this key: pip wheel (about 20 minutes on 2 cores)"
         env PATH="${CUDA_HOME:+$CUDA_HOME/bin:}$(cd "$VENV/bin" && pwd):$PATH" \
             MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
             "$VENV/bin/python" -m pip wheel --disable-pip-version-check \
-            --no-deps --no-build-isolation "${cache[@]}" -w "$build_dir" "$source"
+            --no-deps --no-build-isolation "${cache[@]}" -w "$build_dir" "$SOURCE"
+        rm -rf "$build_dir/src"
         # A finished build appears under its key in one rename.
         mv -T "$build_dir" "$WHEEL_STORE/$MMCV_KEY" 2>/dev/null || rm -rf "$build_dir"
         wheel=$(ls "$WHEEL_STORE/$MMCV_KEY"/mmcv-*.whl | head -n 1)
