@@ -7,8 +7,12 @@ augmentations (drawn in the loader's workers, or with numpy in the main
 process, from the seed). What it loses is the main process's torch random
 state, which the RPN and R-CNN samplers draw from: the resumed run picks
 other anchors and proposals than the uninterrupted one would have. This hook
-stores that state in each checkpoint and restores it before the first
-iteration after a resume. It also keeps validation from consuming random
+stores the random states in each checkpoint and restores them after the
+replay, right before the first batch the resumed run trains on: the data
+loader itself draws from the torch stream whenever it starts an epoch (its
+workers' base seed), so a state restored after that fetch missed the draw
+the uninterrupted run made there (a resume at an epoch boundary drew other
+anchors). It also keeps validation from consuming random
 numbers, so that a run validated at iteration N continues as one resumed
 from the checkpoint of iteration N.
 """
@@ -52,15 +56,36 @@ def _checkpoint_due(runner) -> bool:
     return False
 
 
+class _RestoreBeforeFetch:
+    """The training loop's data iterator, which restores a saved random
+    state right before the first batch after ``skip`` replayed ones."""
+
+    def __init__(self, iterator, skip: int, state: dict) -> None:
+        self._iterator = iterator
+        self._skip = skip
+        self._state: Optional[dict] = state
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._skip:
+            self._skip -= 1
+        elif self._state is not None:
+            _restore_rng_state(self._state)
+            self._state = None
+        return next(self._iterator)
+
+
 @HOOKS.register_module()
 class ExactResumeHook(Hook):
     """Saves the random state of every rank in checkpoints and restores it
     after ``--resume``; makes validation neutral to the random streams.
 
-    Only the torch state is restored at resume: the numpy and Python states
-    drive the data pipeline when the loader has no workers, and mmengine's
-    replay of the skipped iterations already brings them to where the
-    interrupted run was.
+    An iteration-based loop gets every state (torch, CUDA, numpy, Python)
+    back right before its first batch after the replay, where the
+    interrupted run had them. A loop without a replay (epoch-based) gets
+    the torch state back before its first iteration.
     """
 
     # After-iteration work runs before the CheckpointHook's (VERY_LOW).
@@ -103,6 +128,17 @@ class ExactResumeHook(Hook):
             return
         self._resumed_state = saved['per_rank'][get_rank()]
         self._resumed_iter = checkpoint['meta'].get('iter')
+
+    def before_train_epoch(self, runner) -> None:
+        loop = runner.train_loop
+        if self._resumed_state is None \
+                or not hasattr(loop, 'dataloader_iterator'):
+            return
+        # A checkpoint given as load_from (not resumed) starts at 0.
+        if runner.iter == self._resumed_iter:
+            loop.dataloader_iterator = _RestoreBeforeFetch(
+                loop.dataloader_iterator, runner.iter, self._resumed_state)
+        self._resumed_state = None
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
