@@ -9,7 +9,7 @@ PYTEST_WORKERS ?= auto
 SEEDS ?= 1
 PRETRAIN ?=
 
-.PHONY: setup demo study test gpu-check wheelhouse clean
+.PHONY: setup demo study test gpu-check gpu-accept wheelhouse clean
 
 setup:
 	bash tools/setup_env.sh
@@ -28,6 +28,14 @@ test: setup
 # On a GPU node: CUDA ops, AMP, SyncBN, 50 iterations + test (docs/gpu.md).
 gpu-check: setup
 	$(PYTHON) tools/misc/gpu_check.py
+
+# On a GPU node, from a fresh checkout (WHEELHOUSE=DIR offline): set-up,
+# gpu-check, SIGTERM + --resume through dist_train.sh, benchmarks at batch 2
+# and 16; each stage capped, 9 minutes in all on one H200 (docs/gpu.md).
+# It runs the set-up itself. OUT: gpu_accept.json and gpu_accept.log.
+OUT ?= work_dirs/gpu_accept
+gpu-accept:
+	python3 tools/misc/gpu_accept.py --out $(OUT) --venv $(VENV)
 
 # Where PyPI is reachable: every wheel the set-up needs, for an offline
 # `WHEELHOUSE=DIR make setup` (PY_VERSION, TORCH_SPEC, NVCC, LEAVE_OUT:

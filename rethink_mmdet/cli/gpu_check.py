@@ -6,8 +6,13 @@ R50-FPN GN scratch row at 1333x800 on generated data through
 tools/dist_train.sh on every visible GPU and tools/dist_test.sh on the
 generated val images. Prints one line per piece; exits 1 at the first
 failure, with one line saying what failed.
+
+``--device cpu`` runs the same pieces on CPU processes (gloo, fp32 and
+bf16 only: mmcv's CPU nms has no fp16), at ``--image-size``: the rehearsal
+of ``make gpu-accept`` in the tests, never a GPU result.
 """
 import argparse
+import os
 import os.path as osp
 import sys
 import time
@@ -23,13 +28,19 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--iters', type=int, default=50)
     parser.add_argument('--val-images', type=int, default=50)
     parser.add_argument('--work-dir', default='work_dirs/gpu_check')
+    parser.add_argument('--device', choices=('cuda', 'cpu'), default='cuda',
+                        help='cpu: a rehearsal on CPU processes')
+    parser.add_argument('--image-size', type=int, default=None,
+                        help='square inputs of this side (default: 800 for '
+                        'the AMP steps, 1333x800 for training)')
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     import torch
-    gpus = torch.cuda.device_count()
+    cuda = args.device == 'cuda'
+    gpus = torch.cuda.device_count() if cuda else 1
     if gpus == 0:
         print(f'error: no GPU: torch {torch.__version__} (CUDA build: '
               f'{torch.version.cuda}) sees none; run make gpu-check on a '
@@ -46,25 +57,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f'[gpu-check] {piece}: {line} ({time.time() - start:.0f}s)',
               flush=True)
 
+    step_size = args.image_size or 800
+    scale = (step_size, ) * 2 if args.image_size else (1333, 800)
+    launch_env = None if cuda else dict(os.environ, CPU_ONLY='1')
     try:
-        report('ops', gpu_check.ops('cuda'))
-        for dtype in ('float16', 'bfloat16'):
-            step = gpu_check.amp_step(config, 'cuda', dtype, 800)
+        report('ops', gpu_check.ops(args.device))
+        for dtype in ('float16', 'bfloat16') if cuda else ('bfloat16', ):
+            step = gpu_check.amp_step(config, args.device, dtype, step_size)
             report(f'AMP {dtype} step', f'loss {step["loss"]:.4f}, '
                    f'gradient norm {step["grad_norm"]:.4g}')
         if gpus >= 2:
-            diff = gpu_check.sync_bn(gpus, 'cuda',
+            diff = gpu_check.sync_bn(gpus, args.device,
                                      osp.join(args.work_dir, 'sync_bn'))
             report('AnySyncBN', f'{gpus} NCCL processes = BN on the whole '
                    f'batch (max difference {diff:.2g})')
         else:
-            report('AnySyncBN', 'skipped: one GPU')
+            report('AnySyncBN', f'skipped: one {args.device} process')
         data = osp.join(args.work_dir, 'data')
         make_synthetic_coco(data, num_train=2 * gpus * args.iters,
                             num_val=args.val_images, seed=0)
         figures = gpu_check.train_and_test(
-            config, gpus, args.iters, (1333, 800), data,
-            osp.join(args.work_dir, 'run'))
+            config, gpus, args.iters, scale, data,
+            osp.join(args.work_dir, 'run'), env=launch_env)
     except gpu_check.GpuCheckError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
@@ -75,5 +89,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
            f'{figures["loss_first"]:.3f} -> {figures["loss_last"]:.3f}')
     report('test', f'{args.val_images} images, box AP '
            f'{figures["bbox_mAP"]:.3f} (after {args.iters} iterations)')
-    print(f'[gpu-check] passed on {torch.cuda.get_device_name()} x {gpus}')
+    where = torch.cuda.get_device_name() if cuda else 'CPU (rehearsal)'
+    print(f'[gpu-check] passed on {where} x {gpus}')
     return 0
