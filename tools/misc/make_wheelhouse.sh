@@ -37,10 +37,12 @@ download() {
 }
 
 echo "[wheelhouse] Python $PY_VERSION, Linux x86_64 -> $WHEELHOUSE"
-download "${target[@]}" "${BUILD_TOOLS[@]}" "${MMENGINE[@]}" "${MMCV_DEPS[@]}" \
-    "${STACK[@]}" "${MIM_DEPS[@]}"
-# openmim without its declared dependencies, as the set-up installs it.
-download "${target[@]}" --no-deps "${MIM[@]}"
+# OpenCV: the set-up installs it only where cv2 does not import.
+download "${target[@]}" "${BUILD_TOOLS[@]}" "${MMENGINE_DEPS[@]}" \
+    "${MMCV_DEPS[@]}" "${OPENCV[@]}" "${STACK[@]}" "${MIM_DEPS[@]}"
+# mmengine and openmim without their declared dependencies, as the set-up
+# installs them (tools/misc/stack.sh).
+download "${target[@]}" --no-deps "${MMENGINE[@]}" "${MIM[@]}"
 if [[ " ${LEAVE_OUT:-} " != *" torch "* ]]; then
     echo "[wheelhouse] $TORCH_SPEC"
     download "${target[@]}" $TORCH_SPEC  # word splitting: pip arguments
