@@ -38,7 +38,8 @@ gpu-accept:
 	python3 tools/misc/gpu_accept.py --out $(OUT) --venv $(VENV)
 
 # Where PyPI is reachable: every wheel the set-up needs, for an offline
-# `WHEELHOUSE=DIR make setup` (PY_VERSION, TORCH_SPEC, NVCC, LEAVE_OUT:
+# `WHEELHOUSE=DIR make setup` (PY_VERSION, TORCH_SPEC, NVCC, LEAVE_OUT,
+# HAVE=FILE, the node's `pip list --format=freeze`, for only what it lacks:
 # tools/misc/make_wheelhouse.sh).
 WHEELHOUSE ?= wheelhouse
 wheelhouse:

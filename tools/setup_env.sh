@@ -91,8 +91,13 @@ esac
 step "build tools (${BUILD_TOOLS[*]})"
 pip_install "${BUILD_TOOLS[@]}"
 
-step "mmengine 0.10.x"
-pip_install "${MMENGINE[@]}"
+step "mmengine 0.10.x and OpenCV"
+pip_install "${MMENGINE_DEPS[@]}"
+# After numpy, which cv2 imports.
+choose_opencv "$VENV/bin/python"
+[ ${#opencv[@]} = 0 ] || pip_install "${opencv[@]}"
+# Without its opencv-python (tools/misc/stack.sh), which pip may note missing.
+pip_install --no-deps "${MMENGINE[@]}"
 
 step "mmcv $MMCV_VERSION with compiled ops"
 plan build
@@ -151,7 +156,7 @@ else
         wheel=$(ls "$WHEEL_STORE/$MMCV_KEY"/mmcv-*.whl | head -n 1)
     fi
     echo "installing $wheel"
-    pip_install "$wheel"
+    pip_install "${MMCV_DEPS[@]}"
     pip_install --force-reinstall --no-deps "$wheel"
     echo "$MMCV_KEY" > "$MMCV_RECORD"
 fi
