@@ -1,5 +1,7 @@
 """make gpu-check: on this CPU machine the command stops with one line;
-its pieces run here on CPU processes at toy size."""
+its pieces run here on CPU processes at toy size (the whole command with
+``--device cpu``, iterations and test through the launchers included, runs
+in the gpu-accept rehearsal: tests/test_tools/test_gpu_accept.py)."""
 import math
 import subprocess
 import sys
@@ -47,14 +49,3 @@ def test_amp_bf16_step_runs_with_the_bf16_ops_patch():
 @pytest.mark.slow
 def test_any_sync_bn_over_gloo_equals_bn(tmp_path):
     assert gpu_check.sync_bn(2, 'cpu', str(tmp_path)) < 1e-4
-
-
-@pytest.mark.slow
-def test_train_and_test_through_the_launchers(tmp_path, tiny_coco):
-    env = dict(tool_env(), CPU_ONLY='1')
-    figures = gpu_check.train_and_test(TOY_CONFIG, 1, 3, (64, 64), tiny_coco,
-                                       str(tmp_path / 'run'), env=env)
-    assert figures['iters'] == 3
-    assert figures['s_per_iter'] > 0 and figures['images_per_s'] > 0
-    assert math.isfinite(figures['loss_first'])
-    assert 0 <= figures['bbox_mAP'] <= 1
