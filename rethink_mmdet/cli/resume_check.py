@@ -10,10 +10,11 @@ processes (gloo): the rehearsal in the tests.
 import argparse
 import os
 import os.path as osp
+import sys
 import time
 from typing import Optional, Sequence
 
-ROW = 'schedule-study/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py'
+from rethink_mmdet.cli.gpu_check import ROW
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -42,7 +43,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from rethink_mmdet.runner.configs import config_path
     if args.device == 'cuda' and not torch.cuda.is_available():
         print(f'error: no GPU: torch {torch.__version__} sees none '
-              '(--device cpu runs the rehearsal)')
+              '(--device cpu runs the rehearsal)', file=sys.stderr)
         return 1
     config = args.config or config_path(ROW)
     data = osp.join(args.work_dir, 'data')
@@ -54,7 +55,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             config, 1, args.iters, (args.image_size, ) * 2, data,
             osp.join(args.work_dir, 'runs'), args.device, env=env)
     except GpuCheckError as error:
-        print(f'error: {error}')
+        print(f'error: {error}', file=sys.stderr)
         return 1
     print(f'[resume-check] SIGTERM stopped the run after iteration '
           f'{result["stopped_after"]} of {result["iters"]} (launcher exit '
