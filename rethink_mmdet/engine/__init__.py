@@ -10,6 +10,8 @@ from .hooks import (
                             DivergenceGuardHook,
                             ExactResumeHook,
                             PreemptionHook,
+                            SpeedSwitchesHook,
+                            apply_speed_switches,
                             to_channels_last,
 )
 from .optim_wrapper import MixedPrecisionOptimWrapper
@@ -20,7 +22,7 @@ __all__ = [
     'AtomicLocalBackend', 'ChannelsLastHook', 'CheckpointError',
     'DivergenceError', 'DivergenceGuardHook', 'DropBeforeEndLR',
     'ExactResumeHook', 'MixedPrecisionOptimWrapper', 'PreemptionHook',
-    'choose_resume_checkpoint',
+    'SpeedSwitchesHook', 'apply_speed_switches', 'choose_resume_checkpoint',
     'drop_points', 'read_checkpoint', 'rule_drop_points',
     'scale_schedule_to_batch', 'to_channels_last', 'total_batch_size'
 ]
