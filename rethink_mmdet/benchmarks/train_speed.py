@@ -84,11 +84,9 @@ class _RssSampler:
 #: Precisions a step mode starts with (fp32 when it names none).
 PRECISIONS = ('fp32', 'amp-fp16', 'amp-bf16')
 #: Speed switches a mode can add (``speed.*`` of the default runtime,
-#: :mod:`rethink_mmdet.engine.hooks.speed_switches`).
+#: :mod:`rethink_mmdet.engine.hooks.speed_switches`): a mode is a precision
+#: and switches joined by ``+``, e.g. ``amp-bf16+channels-last``.
 SWITCHES = ('channels-last', 'fixed-shapes', 'compile')
-#: The modes of earlier versions; any ``+``-joined precision and switches,
-#: e.g. ``amp-bf16+channels-last+fixed-shapes``, is a mode too.
-MODES = ('fp32', 'amp-fp16', 'amp-bf16', 'channels-last')
 
 
 def parse_mode(mode: str) -> Tuple[str, FrozenSet[str]]:
