@@ -19,4 +19,15 @@ custom_hooks = [
     # On SIGTERM or SIGUSR1 (a preemption, tools/slurm/train.sbatch's
     # time-limit signal): checkpoint after the current iteration, exit 0.
     dict(type='PreemptionHook'),
+    # Applies `speed` below before the first iteration.
+    dict(type='SpeedSwitchesHook'),
 ]
+
+# Speed switches, all off until a GPU measurement shows they pay
+# (docs/benchmarks.md, "Speed switches"; --cfg-options speed.KEY=VALUE):
+# fixed_shapes=[(800, 1344), (1344, 800)] pads every batch to one of these
+# (h, w) and turns on cudnn.benchmark; channels_last=True;
+# compile.enabled=True compiles the backbone and neck (torch.compile; its
+# arguments go next to `enabled`).
+speed = dict(fixed_shapes=None, channels_last=False,
+             compile=dict(enabled=False))

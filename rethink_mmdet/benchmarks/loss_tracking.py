@@ -32,9 +32,8 @@ def loss_curve(config: str, data_root: str,
                           seed=seed)
         runner, batch, losses = bench.runner, bench.batch, []
         for _ in range(iters):
-            with bench.autocast():
-                out = runner.model.train_step(
-                    batch, optim_wrapper=runner.optim_wrapper)
+            out = runner.model.train_step(
+                batch, optim_wrapper=runner.optim_wrapper)
             losses.append(float(out['loss'].detach()))
             for scheduler in bench.schedulers:  # ParamSchedulerHook's work
                 if not scheduler.by_epoch:

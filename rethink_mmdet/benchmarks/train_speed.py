@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 import uuid
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -81,19 +81,52 @@ class _RssSampler:
         self.peak = max(self.peak, self.rss())
 
 
-#: Step modes a user can pick: precision and memory layout.
-MODES = ('fp32', 'amp-fp16', 'amp-bf16', 'channels-last')
+#: Precisions a step mode starts with (fp32 when it names none).
+PRECISIONS = ('fp32', 'amp-fp16', 'amp-bf16')
+#: Speed switches a mode can add (``speed.*`` of the default runtime,
+#: :mod:`rethink_mmdet.engine.hooks.speed_switches`): a mode is a precision
+#: and switches joined by ``+``, e.g. ``amp-bf16+channels-last``.
+SWITCHES = ('channels-last', 'fixed-shapes', 'compile')
+
+
+def parse_mode(mode: str) -> Tuple[str, FrozenSet[str]]:
+    """``'amp-bf16+channels-last'`` -> ``('amp-bf16', {'channels-last'})``.
+
+    Raises:
+        ValueError: an unknown part, two precisions or a repeated switch.
+    """
+    parts = mode.split('+')
+    precisions = [p for p in parts if p in PRECISIONS]
+    switches = [p for p in parts if p in SWITCHES]
+    unknown = [p for p in parts if p not in PRECISIONS + SWITCHES]
+    if unknown:
+        raise ValueError(
+            f'unknown mode {mode!r}: {unknown[0]!r} is neither a precision '
+            f'({", ".join(PRECISIONS)}) nor a switch ({", ".join(SWITCHES)});'
+            ' join them with +')
+    if len(precisions) > 1 or len(set(switches)) < len(switches):
+        raise ValueError(f'mode {mode!r} names a precision or a switch twice')
+    return (precisions or ['fp32'])[0], frozenset(switches)
 
 
 def mode_problem(mode: str, cuda: bool) -> Optional[str]:
     """Why ``mode`` cannot run on this machine, or None."""
-    if mode not in MODES:
-        return f'unknown mode {mode!r}; choose from {", ".join(MODES)}'
-    if mode == 'amp-fp16' and not cuda:
-        return ('amp-fp16 needs a GPU (float16 autocast is a GPU feature; '
-                'mmengine\'s AmpOptimWrapper refuses the CPU): on the CPU '
-                'use amp-bf16')
+    try:
+        precision, _ = parse_mode(mode)
+    except ValueError as e:
+        return str(e)
+    if precision == 'amp-fp16' and not cuda:
+        return ('amp-fp16 needs a GPU (mmengine\'s GradScaler is a GPU '
+                'feature): on the CPU use amp-bf16')
     return None
+
+
+def fixed_shapes_for(input_size: Optional[Sequence[int]]) -> list:
+    """``speed.fixed_shapes`` for a Resize to ``(long, short)``: landscape
+    and portrait, each side padded up to a multiple of 32 (1333x800:
+    ``[(800, 1344), (1344, 800)]``)."""
+    long, short = (-(-side // 32) * 32 for side in input_size or (1333, 800))
+    return sorted({(short, long), (long, short)})
 
 
 class StepBench:
@@ -105,12 +138,15 @@ class StepBench:
         input_size: ``(long, short)`` side of the train pipeline's Resize
             (keep ratio), or None for the config's own (1333, 800).
         batch_size: Images per step.
-        mode: One of :data:`MODES`. ``amp-*``: ``AmpOptimWrapper`` with that
-            dtype and a dynamic loss scale on a GPU; on the CPU (bf16 only)
-            the step runs inside ``torch.autocast('cpu', torch.bfloat16)``,
-            what the wrapper's ``optim_context`` does, since the wrapper
-            refuses the CPU. ``channels-last``: parameters in NHWC layout
-            (:func:`rethink_mmdet.engine.to_channels_last`).
+        mode: A precision of :data:`PRECISIONS` and switches of
+            :data:`SWITCHES`, joined by ``+`` (:func:`parse_mode`).
+            ``amp-*``: ``tools/train.py --amp``'s wrapper
+            (``MixedPrecisionOptimWrapper``: a dynamic loss scale in fp16,
+            none in bf16); a config of MMDetection's own (``mmdet::``) gets
+            mmengine's ``AmpOptimWrapper`` on a GPU, as its ``--amp`` does.
+            The switches are the default runtime's ``speed`` switches
+            (:func:`rethink_mmdet.engine.apply_speed_switches`;
+            ``fixed-shapes``: :func:`fixed_shapes_for` the input size).
         work_dir: Where the Runner may write its logs.
         cfg_options: Further overrides (``--cfg-options``), applied last.
         lr: The optimizer's LR; None keeps the config's and scales it, and
@@ -123,7 +159,7 @@ class StepBench:
                  input_size: Optional[Sequence[int]], batch_size: int,
                  mode: str, work_dir: str, cfg_options: Optional[dict] = None,
                  lr: Optional[float] = 1e-4, seed: Optional[int] = None):
-        from rethink_mmdet.engine import to_channels_last
+        from rethink_mmdet.engine import apply_speed_switches
         from rethink_mmdet.runner.synthetic_data import (
             synthetic_data_overrides,
         )
@@ -131,6 +167,7 @@ class StepBench:
         problem = mode_problem(mode, cuda)
         if problem:
             raise UsageError(problem)
+        precision, switches = parse_mode(mode)
         path = resolve_config(config)
         cfg = load_config(path)
         overrides = synthetic_data_overrides(
@@ -152,15 +189,12 @@ class StepBench:
             overrides['randomness'] = dict(seed=seed)
         cfg.merge_from_dict(overrides)
         cfg.merge_from_dict(cfg_options or {})
-        self.autocast = contextlib.nullcontext
-        if mode.startswith('amp-'):
-            dtype = 'float16' if mode == 'amp-fp16' else 'bfloat16'
-            if cuda:
-                cfg.optim_wrapper.update(type='AmpOptimWrapper',
-                                         loss_scale='dynamic', dtype=dtype)
-            else:
-                self.autocast = lambda: torch.autocast(
-                    'cpu', dtype=torch.bfloat16)
+        if precision != 'fp32':
+            stock = config.startswith('mmdet::') and cuda
+            cfg.optim_wrapper.update(
+                type='AmpOptimWrapper' if stock else
+                'MixedPrecisionOptimWrapper', loss_scale='dynamic',
+                dtype='float16' if precision == 'amp-fp16' else 'bfloat16')
         cfg.launcher = 'none'
         if lr is None and cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
             # tools/train.py --auto-scale-lr: the paper's images seen.
@@ -177,8 +211,11 @@ class StepBench:
             self.schedulers = runner.build_param_scheduler(
                 runner.param_schedulers)
         runner._init_model_weights()
-        if mode == 'channels-last':
-            to_channels_last(runner.model)
+        apply_speed_switches(
+            runner.model, channels_last='channels-last' in switches,
+            fixed_shapes=(fixed_shapes_for(input_size)
+                          if 'fixed-shapes' in switches else None),
+            compile='compile' in switches)
         self.loader = iter(runner.train_dataloader)
         self.batch = next(self.loader)
         self.times: Dict[str, List[float]] = {'step': [], 'step+data': []}
@@ -201,9 +238,8 @@ class StepBench:
         with _RssSampler() if not cuda else contextlib.nullcontext() as rss:
             start = time.perf_counter()
             batch = self._next_batch() if with_data else self.batch
-            with self.autocast():
-                losses = self.runner.model.train_step(
-                    batch, optim_wrapper=self.runner.optim_wrapper)
+            losses = self.runner.model.train_step(
+                batch, optim_wrapper=self.runner.optim_wrapper)
             if cuda:
                 torch.cuda.synchronize()
             seconds = time.perf_counter() - start
@@ -230,6 +266,18 @@ class StepBench:
             memory_mb=(self.persistent_bytes() + self.step_peak) / 2**20)
 
 
+@contextlib.contextmanager
+def cudnn_benchmark_per_mode():
+    """cuDNN's benchmark off on entry, as it was on exit: ``fixed-shapes``
+    turns it on (process-wide) for its own mode only."""
+    before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before
+
+
 def compare(configs: Sequence[str], data_root: str,
             input_size: Optional[Sequence[int]], batch_size: int, mode: str,
             warmup: int, iters: int,
@@ -237,7 +285,8 @@ def compare(configs: Sequence[str], data_root: str,
     """Builds every config in ``mode``, then alternates their steps
     (``warmup`` unrecorded rounds, then ``iters`` recorded rounds of a step
     without and one with data loading)."""
-    with tempfile.TemporaryDirectory() as work_dir:
+    with tempfile.TemporaryDirectory() as work_dir, \
+            cudnn_benchmark_per_mode():
         benches = [StepBench(c, data_root, input_size, batch_size, mode,
                              osp.join(work_dir, str(i)), cfg_options)
                    for i, c in enumerate(configs)]
@@ -252,23 +301,33 @@ def compare(configs: Sequence[str], data_root: str,
     return rows
 
 
-def format_rows(rows: Sequence[dict], device: str) -> str:
+def format_rows(rows: Sequence[dict], device: str,
+                baseline: Optional[dict] = None) -> str:
     """The table: medians, images/s, memory and, per mode with two
-    configs, first / second."""
+    configs, first / second; with a ``baseline`` row (stock, fp32, batch
+    2), each row's images/s over the baseline's."""
     width = max(len(r['config']) for r in rows) + 2
+    mw = max(15, max(len(r['mode']) for r in rows) + 2)
+    extra = f'{"x base":>8}' if baseline else ''
     lines = [f'training step on {device}: median seconds, images/s of the '
-             'step, memory (persistent + step peak)',
-             f'{"mode":<15}{"batch":>6}  {"config":<{width}}{"step s":>9}'
-             f'{"step+data s":>13}{"images/s":>10}{"memory MiB":>12}']
+             'step, memory (persistent + step peak)'
+             + (f'; x base: images/s / those of {baseline["config"]} '
+                f'{baseline["mode"]} batch {baseline["batch_size"]}'
+                if baseline else ''),
+             f'{"mode":<{mw}}{"batch":>6}  {"config":<{width}}{"step s":>9}'
+             f'{"step+data s":>13}{"images/s":>10}{"memory MiB":>12}'
+             + extra]
     for index, r in enumerate(rows):
-        lines.append(f'{r["mode"]:<15}{r["batch_size"]:>6}  '
+        lines.append(f'{r["mode"]:<{mw}}{r["batch_size"]:>6}  '
                      f'{r["config"]:<{width}}{r["step_s"]:>9.3f}'
                      f'{r["step_data_s"]:>13.3f}{r["images_s"]:>10.2f}'
-                     f'{r["memory_mb"]:>12.0f}')
+                     f'{r["memory_mb"]:>12.0f}'
+                     + (f'{r["images_s"] / baseline["images_s"]:>7.2f}x'
+                        if baseline else ''))
         pair = rows[index - 1] if index % 2 else None
         if pair is not None and pair['mode'] == r['mode']:
             a, b = pair, r
-            lines.append(f'{"":<21}  {"ratio (first / second)":<{width}}'
+            lines.append(f'{"":<{mw + 6}}  {"ratio (first / second)":<{width}}'
                          f'{a["step_s"] / b["step_s"]:>8.3f}x'
                          f'{a["step_data_s"] / b["step_data_s"]:>12.3f}x'
                          f'{a["images_s"] / b["images_s"]:>9.3f}x'

@@ -1,6 +1,8 @@
 """``tools/analysis_tools/benchmark_train.py``: training-step time and
 memory of a config, side by side with stock MMDetection's, in the step
-modes a user can pick (fp32, AMP fp16/bf16, channels-last; any batch)."""
+modes a user can pick (fp32, AMP fp16/bf16, and the speed switches
+channels-last, fixed-shapes, compile, joined by +; any batch), and each
+against stock's default (fp32, batch 2)."""
 import argparse
 import logging
 import os.path as osp
@@ -12,7 +14,8 @@ from mmengine.config import DictAction
 from rethink_mmdet.runner import UsageError
 
 STOCK = 'mmdet::scratch/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py'
-MODES = ('fp32', 'amp-fp16', 'amp-bf16', 'channels-last')
+#: What --vs is measured against besides each mode: stock's default.
+BASELINE = ('fp32', 2)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -34,8 +37,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'per-GPU batch; 16: a whole paper batch on one GPU)')
     parser.add_argument(
         '--modes', nargs='+', default=['fp32'], metavar='MODE',
-        help=f'step modes, each timed in turn: {", ".join(MODES)} (default: '
-        'fp32). amp-fp16 needs a GPU; on a CPU it is skipped with a message')
+        help='step modes, each timed in turn: a precision (fp32, amp-fp16, '
+        'amp-bf16; default fp32) and/or speed switches (channels-last, '
+        'fixed-shapes, compile) joined by +, e.g. '
+        'amp-bf16+channels-last+fixed-shapes (default: fp32). amp-fp16 '
+        'needs a GPU; on a CPU it is skipped with a message. With --vs, '
+        'the --vs config is also timed at fp32 batch 2 (unless a mode '
+        'already is) and every row gets its images/s over that baseline')
     parser.add_argument('--amp', action='store_true',
                         help='the same as --modes amp-fp16')
     parser.add_argument('--warmup', type=int, default=3)
@@ -76,10 +84,12 @@ def _check_args(args: argparse.Namespace) -> None:
             raise UsageError(f'--{name.replace("_", "-")} must be >= 0')
     if args.amp:
         args.modes = ['amp-fp16']
+    from rethink_mmdet.benchmarks.train_speed import parse_mode
     for mode in args.modes:
-        if mode not in MODES:
-            raise UsageError(f'--modes: unknown mode {mode!r}; choose from '
-                             f'{", ".join(MODES)}')
+        try:
+            parse_mode(mode)
+        except ValueError as e:
+            raise UsageError(f'--modes: {e}') from e
     if args.loss_check and (args.loss_window % 2
                             or args.loss_window % args.batch_size):
         raise UsageError(f'--loss-window {args.loss_window} must be a '
@@ -126,6 +136,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             result['rows'] += compare(configs, data_root, args.input_size,
                                       args.batch_size, mode, args.warmup,
                                       args.iters, args.cfg_options)
+        if args.vs:
+            result['baseline'] = _baseline(result['rows'], args, data_root)
         if args.loss_check:
             runs = [(m, args.batch_size) for m in modes
                     if (m, args.batch_size) != loss_tracking.REFERENCE]
@@ -136,9 +148,24 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     device = (torch.cuda.get_device_name() if cuda
               else f'CPU ({torch.get_num_threads()} threads)')
     print(format_rows(result['rows'], f'{device}, input '
-                      f'{args.input_size or "1333x800 (config)"}'))
+                      f'{args.input_size or "1333x800 (config)"}',
+                      result.get('baseline')))
     if result['loss_checks']:
         print(loss_tracking.format_checks(
             result['loss_checks'], args.loss_check, args.loss_window,
             args.loss_tolerance))
     return result
+
+
+def _baseline(rows: Sequence[dict], args: argparse.Namespace,
+              data_root: str) -> dict:
+    """The --vs config at fp32, batch 2: a row already measured, or timed
+    now on its own."""
+    from rethink_mmdet.benchmarks.train_speed import compare
+    for row in reversed(rows):  # --vs is the second of each pair
+        if (row['config'] == args.vs
+                and (row['mode'], row['batch_size']) == BASELINE):
+            return row
+    return compare([args.vs], data_root, args.input_size, BASELINE[1],
+                   BASELINE[0], args.warmup, args.iters,
+                   args.cfg_options)[0]

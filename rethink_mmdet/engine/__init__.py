@@ -10,15 +10,19 @@ from .hooks import (
                             DivergenceGuardHook,
                             ExactResumeHook,
                             PreemptionHook,
+                            SpeedSwitchesHook,
+                            apply_speed_switches,
                             to_channels_last,
 )
+from .optim_wrapper import MixedPrecisionOptimWrapper
 from .schedule_scaling import scale_schedule_to_batch, total_batch_size
 from .schedulers import DropBeforeEndLR, drop_points, rule_drop_points
 
 __all__ = [
     'AtomicLocalBackend', 'ChannelsLastHook', 'CheckpointError',
     'DivergenceError', 'DivergenceGuardHook', 'DropBeforeEndLR',
-    'ExactResumeHook', 'PreemptionHook', 'choose_resume_checkpoint',
+    'ExactResumeHook', 'MixedPrecisionOptimWrapper', 'PreemptionHook',
+    'SpeedSwitchesHook', 'apply_speed_switches', 'choose_resume_checkpoint',
     'drop_points', 'read_checkpoint', 'rule_drop_points',
     'scale_schedule_to_batch', 'to_channels_last', 'total_batch_size'
 ]

@@ -1,6 +1,7 @@
 from .backbones import PretrainedVGGFC, VGG16NoNorm
 from .box_tta import BoxTTAModel
 from .classifier import BackboneClassifier, export_backbone
+from .fixed_shape_pad import FixedShapePad
 from .init_policies import (
                             IMAGENET_CHECKPOINTS,
                             LAST_LAYER_STD,
@@ -8,7 +9,7 @@ from .init_policies import (
                             ScratchReadinessError,
                             resolve_imagenet_checkpoint,
 )
-from .layers import AnySyncBatchNorm
+from .layers import AnySyncBatchNorm, AutocastGroupNorm
 from .necks import HRFPNWithNorm
 from .roi_heads import (
                             KeypointHead,
@@ -25,8 +26,9 @@ from .scratch_check import (
 
 __all__ = [
     "PretrainedVGGFC", "VGG16NoNorm",
-    "AnySyncBatchNorm", "BackboneClassifier", "BoxTTAModel",
-    "export_backbone", "HRFPNWithNorm",
+    "AnySyncBatchNorm", "AutocastGroupNorm", "BackboneClassifier",
+    "BoxTTAModel",
+    "export_backbone", "FixedShapePad", "HRFPNWithNorm",
     "KeypointHead", "KeypointRoIHead", "heatmaps_to_keypoints",
     "keypoints_to_heatmap_targets",
     "PartReport", "inspect_part", "model_parts",

@@ -27,6 +27,10 @@ from . import (
 )
 from .data_check import check_data_once
 
+#: Optimizer wrappers that already train in mixed precision (``--amp``
+#: keeps them).
+AMP_WRAPPERS = ('AmpOptimWrapper', 'MixedPrecisionOptimWrapper')
+
 
 def configure_training(config: str, cfg_options: Optional[dict] = None,
                        work_dir: Optional[str] = None,
@@ -42,7 +46,8 @@ def configure_training(config: str, cfg_options: Optional[dict] = None,
         work_dir: ``--work-dir`` (default: the config's, then
             ``work_dirs/CONFIG_STEM``).
         launcher: ``--launcher``.
-        amp: Mixed precision (``AmpOptimWrapper``, dynamic loss scale).
+        amp: Mixed precision (``MixedPrecisionOptimWrapper``: a dynamic
+            loss scale in float16, none in bfloat16).
         auto_scale_lr: Scale the LR, and an iteration-based schedule, to
             the total batch.
         resume: A checkpoint path, ``'auto'`` for the newest readable one
@@ -55,14 +60,16 @@ def configure_training(config: str, cfg_options: Optional[dict] = None,
     resolve_work_dir(cfg, work_dir, config)
     if amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper == 'AmpOptimWrapper':
+        if optim_wrapper in AMP_WRAPPERS:
             pass
         elif optim_wrapper != 'OptimWrapper':
             raise UsageError(
                 f'--amp needs optim_wrapper.type OptimWrapper, but '
                 f'{config} uses {optim_wrapper}')
         else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            # AmpOptimWrapper without its GradScaler in bfloat16
+            # (optim_wrapper.dtype; default float16 on a GPU).
+            cfg.optim_wrapper.type = 'MixedPrecisionOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     if auto_scale_lr:
         scale = cfg.get('auto_scale_lr')

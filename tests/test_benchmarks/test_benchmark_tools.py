@@ -9,12 +9,16 @@ from rethink_mmdet.testing import TOY_CONFIG
 @pytest.mark.slow
 def test_benchmark_train_compares_two_configs(tiny_coco, capsys):
     from rethink_mmdet.cli.benchmark_train import main
-    rows = main([TOY_CONFIG, '--vs', TOY_CONFIG, '--input-size', '64',
-                 '--batch-size', '1', '--warmup', '0', '--iters', '1',
-                 '--data-root', tiny_coco])['rows']
+    result = main([TOY_CONFIG, '--vs', TOY_CONFIG, '--input-size', '64',
+                   '--batch-size', '1', '--warmup', '0', '--iters', '1',
+                   '--data-root', tiny_coco])
+    rows, baseline = result['rows'], result['baseline']
+    assert (baseline['mode'], baseline['batch_size']) == ('fp32', 2)
     out = capsys.readouterr().out
     assert 'ratio (first / second)' in out and 'CPU' in out
     assert len(rows) == 2
+    # Against --vs in its default mode, fp32 at batch 2, timed on its own.
+    assert 'x base' in out
     for row in rows:
         assert row['mode'] == 'fp32'
         assert row['images_s'] == 1 / row['step_s']
@@ -30,6 +34,8 @@ def test_benchmark_train_rejects_bad_input(tmp_path):
     assert run_main(main, [TOY_CONFIG, '--input-size', '1', '2', '3']) == 2
     assert run_main(main, [TOY_CONFIG, '--iters', '0']) == 2
     assert run_main(main, [TOY_CONFIG, '--modes', 'fp8']) == 2
+    assert run_main(main, [TOY_CONFIG, '--modes', 'amp-bf16+fp32']) == 2
+    assert run_main(main, [TOY_CONFIG, '--modes', 'compile+compile']) == 2
     assert run_main(main, [TOY_CONFIG, '--loss-check', '4',
                            '--loss-window', '3']) == 2
 
@@ -64,18 +70,21 @@ def test_benchmark_train_modes_and_loss_check_on_cpu(tiny_coco, capsys):
     from rethink_mmdet.cli.benchmark_train import main
     result = main([TOY_CONFIG, '--vs', TOY_CONFIG, '--input-size', '64',
                    '--modes', 'fp32', 'amp-fp16', 'amp-bf16',
-                   'channels-last', '--warmup', '0', '--iters', '1',
+                   'channels-last+fixed-shapes', '--warmup', '0',
+                   '--iters', '1',
                    '--loss-check', '8', '--loss-window', '8',
                    '--loss-tolerance', '0.05', '--data-root', tiny_coco])
     out = capsys.readouterr().out
     cuda = torch.cuda.is_available()
-    modes = ['fp32'] + (['amp-fp16'] if cuda else []) + ['amp-bf16',
-                                                        'channels-last']
+    modes = ['fp32'] + (['amp-fp16'] if cuda else []) + [
+        'amp-bf16', 'channels-last+fixed-shapes']
     if not cuda:
         assert 'skipping amp-fp16: amp-fp16 needs a GPU' in out
     assert [r['mode'] for r in result['rows']] == [m for m in modes
                                                    for _ in range(2)]
     assert out.count('ratio (first / second)') == len(modes)
+    # The fp32 batch-2 row of --vs is the baseline, not timed again.
+    assert result['baseline'] is result['rows'][1]
     checks = {c['mode']: c for c in result['loss_checks']}
     assert set(checks) == set(modes) - {'fp32'}
     for check in checks.values():

@@ -1,5 +1,7 @@
 import pytest
+import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 
 from rethink_mmdet.cli import train as train_cli
 from rethink_mmdet.engine.schedule_scaling import (
@@ -63,3 +65,42 @@ def test_epoch_based_schedules_are_refused():
                       auto_scale_lr=dict(base_batch_size=16)))
     with pytest.raises(ValueError, match='iteration-based'):
         scale_schedule_to_batch(cfg, 32)
+
+
+def test_paper_batch_on_one_gpu_recipe_gives_the_paper_lr_and_schedule():
+    # docs/benchmarks.md, "The paper's batch on one GPU": the 6x scratch
+    # row, 16 images per iteration in one process, --auto-scale-lr.
+    # docs/recipe.md: lr 0.02 at batch 16, 540k iterations (6 x 90k), LR
+    # /10 at the last 60k and 20k, 1000 warmup iterations.
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.runner import Runner
+
+    from rethink_mmdet.testing import config_path
+    row = config_path(
+        'schedule-study/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py')
+    args = train_cli.parse_args([
+        row, '--auto-scale-lr', '--cfg-options',
+        'train_dataloader.batch_size=16', 'train_dataloader.num_workers=6'])
+    cfg = train_cli.configure(args)
+    assert total_batch_size(cfg) == 16
+    assert cfg.train_cfg.max_iters == 540000
+    warmup, rule = cfg.param_scheduler
+    assert (warmup['begin'], warmup['end']) == (0, 1000)
+    assert drop_points(cfg.train_cfg.max_iters,
+                       rule['drops_before_end']) == [480000, 520000]
+    assert cfg.auto_scale_lr.enable
+    # The LR as mmengine's Runner scales it for this job (one process).
+    wrapper = build_optim_wrapper(torch.nn.Linear(2, 2), cfg.optim_wrapper)
+
+    class Job:
+        _train_dataloader = cfg.train_dataloader
+        world_size = 1
+        param_schedulers = cfg.param_scheduler
+        logger = MMLogger.get_current_instance()
+
+    Runner.scale_lr(Job(), wrapper, cfg.auto_scale_lr)
+    assert wrapper.optimizer.param_groups[0]['lr'] == pytest.approx(0.02)
+    # At 2 images per process the same flags keep the images seen.
+    args.cfg_options['train_dataloader.batch_size'] = 2
+    cfg = train_cli.configure(args)
+    assert cfg.train_cfg.max_iters == 8 * 540000

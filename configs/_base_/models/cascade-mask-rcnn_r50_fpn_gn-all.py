@@ -1,7 +1,7 @@
 # Cascade Mask R-CNN R50-FPN GN: the GN base with a 3-stage cascade.
 _base_ = './mask-rcnn_r50_fpn_gn-all.py'
 
-norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)
+norm_cfg = dict(type='AutocastGN', num_groups=32, requires_grad=True)
 stage_stds = ([0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1],
               [0.033, 0.033, 0.067, 0.067])
 stage_ious = (0.5, 0.6, 0.7)

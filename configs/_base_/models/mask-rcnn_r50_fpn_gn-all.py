@@ -1,7 +1,10 @@
 # Mask R-CNN R50-FPN with GN(32) wherever the paper puts a norm, scratch.
 _base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
 
-norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)
+# GN that stays in bf16/fp16 under --amp (CUDA autocast would run GN in
+# fp32); outside autocast it is nn.GroupNorm, same weights
+# (rethink_mmdet/models/layers/autocast_group_norm.py).
+norm_cfg = dict(type='AutocastGN', num_groups=32, requires_grad=True)
 scratch_init = dict(type='ScratchInit')
 # A pre-trained row adds model = dict(backbone={{_base_.imagenet_backbone}}):
 # ImageNet weights, stem and stage 1 frozen (docs/configs.md).
