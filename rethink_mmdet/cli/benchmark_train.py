@@ -4,6 +4,7 @@ modes a user can pick (fp32, AMP fp16/bf16, and the speed switches
 channels-last, fixed-shapes, compile, joined by +; any batch), and each
 against stock's default (fp32, batch 2)."""
 import argparse
+import json
 import logging
 import os.path as osp
 import tempfile
@@ -55,6 +56,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'at batch 2 and each mode over the same images, with the config\'s '
         'LR schedule (auto-scaled to the batch), and check that the losses '
         'track (default: 0, no check)')
+    parser.add_argument(
+        '--loss-check-fastest', action='store_true',
+        help='the loss check for the mode in which CONFIG was fastest '
+        '(most images/s) only')
+    parser.add_argument('--json', metavar='FILE',
+                        help='also write the rows, the baseline and the '
+                        'loss checks to FILE')
     parser.add_argument('--loss-window', type=int, default=32,
                         help='images per window of the loss comparison '
                         '(default: 32)')
@@ -139,7 +147,12 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         if args.vs:
             result['baseline'] = _baseline(result['rows'], args, data_root)
         if args.loss_check:
-            runs = [(m, args.batch_size) for m in modes
+            checked = modes
+            if args.loss_check_fastest:
+                ours = [r for r in result['rows'] if r['config'] ==
+                        result['rows'][0]['config']]
+                checked = [max(ours, key=lambda r: r['images_s'])['mode']]
+            runs = [(m, args.batch_size) for m in checked
                     if (m, args.batch_size) != loss_tracking.REFERENCE]
             result['loss_checks'] = loss_tracking.check_modes(
                 args.config, data_root, args.input_size, runs,
@@ -154,6 +167,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         print(loss_tracking.format_checks(
             result['loss_checks'], args.loss_check, args.loss_window,
             args.loss_tolerance))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(result, device=device), f, indent=1, default=str)
     return result
 
 

@@ -76,12 +76,34 @@ def test_the_gpu_stages_are_the_issues_list():
         assert '--vs' in line and gpu_accept.ROW in line
         assert '--modes fp32 amp-bf16 amp-fp16 channels-last' in line
     assert '--batch-size 16' in ' '.join(commands['bench-b16'])
-    assert '--loss-check' in commands['bench-b16']
+    assert '--loss-check-fastest' in commands['bench-b16']
     # On a GPU node nothing runs on the CPU or at toy size.
     assert not [c for c in commands.values() if '--toy' in c or 'cpu' in c]
     assert list(gpu_accept.commands_for('/out', False, '/venv',
                                         ['bench-b2'])) == ['setup',
                                                            'bench-b2']
+
+
+def test_a_benchmark_whose_losses_differ_fails_its_stage(tmp_path):
+    rows = [dict(config='ours', mode=m, batch_size=16, images_s=v,
+                 memory_mb=9000.0) for m, v in (('fp32', 30.0),
+                                                ('amp-bf16', 60.0))]
+    result = dict(device='NVIDIA H200', rows=rows, baseline=dict(
+        config='stock', mode='fp32', batch_size=2, images_s=20.0),
+        loss_checks=[dict(mode='amp-bf16', batch_size=16, ok=False)])
+    (tmp_path / 'bench-b16.json').write_text(json.dumps(result))
+    summary = _accept(tmp_path, {'setup': ['true'], 'bench-b16': ['true']})
+    stage = summary['stages'][1]
+    assert (stage['status'], stage['why']) == (
+        'failed', 'loss check differs: amp-bf16')
+    assert stage['figures']['best_mode'] == 'amp-bf16'
+    assert stage['figures']['x_stock_fp32_b2'] == 3.0
+    result['loss_checks'][0]['ok'] = True
+    (tmp_path / 'bench-b16.json').write_text(json.dumps(result))
+    summary = _accept(tmp_path, {'setup': ['true'], 'bench-b16': ['true']})
+    assert _statuses(summary)['bench-b16'] == (
+        'passed', 'best amp-bf16: 60.0 images/s (3.0x stock fp32 batch 2), '
+        '9000 MiB')
 
 
 @pytest.mark.slow
@@ -102,6 +124,9 @@ def test_rehearsal_on_cpu_processes(tmp_path):
     statuses = _statuses(summary)
     assert statuses['gpu-check'][1].startswith('[gpu-check] passed on CPU')
     assert 'resumed weights differ' in statuses['resume'][1]
+    for bench in ('bench-b2', 'bench-b16'):
+        assert statuses[bench][1].startswith('best fp32: ')
+    assert summary['stages'][-1]['figures']['loss_checks'][0]['ok']
     # The control: the run stopped by SIGTERM, not resumed, is caught.
     from rethink_mmdet.benchmarks.resume_check import weight_difference
     runs = out / 'resume_check' / 'runs'

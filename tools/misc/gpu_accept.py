@@ -39,7 +39,8 @@ ROW = 'configs/schedule-study/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py'
 TOY = ('configs/toy/'
        'mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-1200i_synthetic-coco.py')
 BENCH = 'tools/analysis_tools/benchmark_train.py'
-GPU_MODES = ['fp32', 'amp-bf16', 'amp-fp16', 'channels-last']
+GPU_MODES = ['fp32', 'amp-bf16', 'amp-fp16', 'channels-last',
+             'amp-bf16+channels-last+fixed-shapes']
 # (name, cap in seconds on one H200). The set-up's is the mmcv build (261 s
 # measured on 16 cores) and the installs from the wheelhouse.
 CAPS = (('setup', 330), ('gpu-check', 75), ('resume', 60),
@@ -60,7 +61,10 @@ def stage_commands(python: str, out: str, toy: bool) -> Dict[str, List[str]]:
     else:
         size, device, check, resume = [], [], [], []
         bench = [ROW, '--vs', '--warmup', '3', '--iters', '8']
-        batches, modes, loss = (2, 16), GPU_MODES, ['--loss-check', '16']
+        batches, modes = (2, 16), GPU_MODES
+        # 200 fp32 iterations at batch 2 against 25 at batch 16, same
+        # images, for the mode that was fastest.
+        loss = ['--loss-check', '200', '--loss-check-fastest']
     commands = {
         'gpu-check': [python, 'tools/misc/gpu_check.py', *check, *size,
                       *device, '--work-dir', osp.join(out, 'gpu_check')],
@@ -69,7 +73,8 @@ def stage_commands(python: str, out: str, toy: bool) -> Dict[str, List[str]]:
     # The toy's batches 2 and 4 stand for 2 and 16.
     for name, batch in zip(('bench-b2', 'bench-b16'), batches):
         commands[name] = [python, BENCH, *bench, '--batch-size', str(batch),
-                          '--modes', *modes, *(loss if batch > 2 else [])]
+                          '--modes', *modes, *(loss if batch > 2 else []),
+                          '--json', osp.join(out, f'{name}.json')]
     return commands
 
 
@@ -98,6 +103,27 @@ def run_stage(command: List[str], cap: float, log, env: Dict[str, str]
     errors = [line for line in lines if 'error' in line.lower()]
     why = (errors or lines or ['(no output)'])[-1]
     return 'failed', f'exit {process.returncode}: {why}', seconds
+
+
+def bench_figures(path: str) -> Tuple[dict, Optional[str]]:
+    """The figures of a benchmark stage (its --json) and, where a loss
+    check differs, why the stage fails."""
+    with open(path) as f:
+        result = json.load(f)
+    rows = result['rows']
+    ours = [r for r in rows if r['config'] == rows[0]['config']]
+    best = max(ours, key=lambda r: r['images_s'])
+    base = result.get('baseline')
+    figures = {'device': result['device'], 'best_mode': best['mode'],
+               'batch_size': best['batch_size'],
+               'images_s': round(best['images_s'], 2),
+               'memory_mib': round(best['memory_mb']),
+               'x_stock_fp32_b2': round(best['images_s'] / base['images_s'],
+                                        3) if base else None,
+               'rows': rows, 'loss_checks': result['loss_checks']}
+    differs = [c['mode'] for c in result['loss_checks'] if not c['ok']]
+    why = f'loss check differs: {", ".join(differs)}' if differs else None
+    return figures, why
 
 
 def commands_for(out: str, toy: bool, venv: str,
@@ -137,6 +163,14 @@ def accept(out: str, budget: float, commands: Dict[str, List[str]],
                 if status == 'cut' and cap < caps[name]:
                     why = (f'cut at {cap:.0f} s: the budget of '
                            f'{budget:.0f} s ran out')
+                figures = osp.join(out, f'{name}.json')
+                if status == 'passed' and osp.isfile(figures):
+                    stage['figures'], failure = bench_figures(figures)
+                    f = stage['figures']
+                    status, why = ('failed', failure) if failure else (
+                        status, f'best {f["best_mode"]}: {f["images_s"]} '
+                        f'images/s ({f["x_stock_fp32_b2"]}x stock fp32 '
+                        f'batch 2), {f["memory_mib"]} MiB')
                 stage.update(status=status, why=why,
                              seconds=round(seconds, 1))
             stages.append(stage)
