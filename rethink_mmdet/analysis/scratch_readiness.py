@@ -45,6 +45,7 @@ from mmengine.config import Config, ConfigDict
 
 from rethink_mmdet.engine.schedulers import rule_drop_points
 from rethink_mmdet.models.init_coverage import (
+    ignores_init_cfg,
     untouched_by_init,
     untouched_lines,
 )
@@ -191,6 +192,10 @@ def check_scratch_readiness(cfg: Config, name: Optional[str] = None,
                 and refuses_scratch_init(module)}
     for part, cls in own_init.items():
         inits[part] = f"{cls}'s own random init (refuses ScratchInit)"
+    ignoring = {part: type(module).__name__ for part, module in parts
+                if part not in own_init and ignores_init_cfg(module)}
+    for part, cls in ignoring.items():
+        inits[part] = f"{cls}'s own init (its init_weights ignores init_cfg)"
     # What Runner.train does first, minus reading checkpoints (reported
     # above): init_weights(), then (after the probe forward) one step.
     # Parameters a checkpoint writes are not expected to change in init.
@@ -207,6 +212,13 @@ def check_scratch_readiness(cfg: Config, name: Optional[str] = None,
         skipped, untouched = 'init_weights() fails', []
     init_problems, init_notes = untouched_lines(parts, scratch_init,
                                                untouched)
+    init_problems += [
+        f'init: {part}: {cls}.init_weights ignores init_cfg, so ScratchInit '
+        '(and its guard) never runs on it: call super().init_weights() in '
+        'it (that runs init_cfg), or set init_cfg=None to say that its own '
+        'init applies' for part, cls in ignoring.items()
+        if part in scratch_init and not any(
+            p.startswith(f'init: {part}: ') for p in init_problems)]
     probe = probe_forward(model, PROBE_SIZE)
     consumers = stride_consumers(model)
     strides = describe_strides(probe.sizes, PROBE_SIZE, consumers)

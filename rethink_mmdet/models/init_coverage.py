@@ -13,10 +13,16 @@ a marker before ``init_weights()``, and those still holding it afterwards
 were written by no init. They get their values back, so the model stays
 as the constructor and the init left it.
 """
+import copy
 from typing import Callable, Collection, List, Sequence
 
 import torch
 import torch.nn as nn
+from mmengine.model import BaseModule
+from mmengine.model.weight_init import BaseInit
+from mmengine.registry import WEIGHT_INITIALIZERS
+
+from .train_step_probe import quiet_mmengine_logger
 
 #: A value no init draws or sets (inits write 0, 1, or random draws).
 _MARKER = -12345.25
@@ -58,10 +64,36 @@ def untouched_by_init(model: nn.Module, init: Callable[[], object],
     return untouched
 
 
+@WEIGHT_INITIALIZERS.register_module(name='InitCfgProbe')
+class InitCfgProbe(BaseInit):
+    """An init_cfg that only records that it ran (:func:`ignores_init_cfg`
+    sets it on a copy)."""
+
+    def __call__(self, module: nn.Module) -> None:
+        module.init_cfg_ran = True
+
+
+def ignores_init_cfg(module: nn.Module) -> bool:
+    """Whether ``module``'s ``init_weights`` never runs its ``init_cfg``:
+    tried on a copy with :class:`InitCfgProbe` as its init_cfg. A class
+    that refuses it (Swin, PVT: only ``Pretrained``) raises; that is
+    another finding, not counted here."""
+    if not isinstance(module, BaseModule) or (
+            type(module).init_weights is BaseModule.init_weights):
+        return False
+    trial = copy.deepcopy(module)
+    trial.init_cfg = dict(type='InitCfgProbe')
+    try:
+        with quiet_mmengine_logger():
+            trial.init_weights()
+    except Exception:  # noqa: BLE001  (a refusal is another finding)
+        return False
+    return not getattr(trial, 'init_cfg_ran', False)
+
+
 def _self_initializing_owner(module: nn.Module, path: str) -> str:
     """The outermost module on ``path`` (a parameter's name inside
     ``module``) whose class replaces mmengine's ``init_weights``."""
-    from mmengine.model import BaseModule
     names = path.split('.')[:-1]
     for depth in range(len(names) + 1):
         owner = module.get_submodule('.'.join(names[:depth]))

@@ -40,6 +40,21 @@ class ResNetOwnInit(ResNet):
 
 
 @MODELS.register_module(force=True)
+class ResNetOwnFullInit(ResNet):
+    """One that initializes every parameter itself (as DetectoRS_ResNet
+    does): nothing is left as built, but ScratchInit and its guard still
+    never run."""
+
+    def init_weights(self):
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out')
+            elif isinstance(m, nn.GroupNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+
+@MODELS.register_module(force=True)
 class ResNetOwnInitFixed(ResNetOwnInit):
     """The fix the problem line names: call super().init_weights()."""
 
@@ -105,6 +120,12 @@ TRAPS = {
          'layer1.0.gn1.weight, ...)',
          'ResNetOwnInit.init_weights replaces mmengine\'s and ignores '
          'init_cfg, so ScratchInit (and its guard) never runs there',
+         'call super().init_weights()'),
+        ('model.backbone.type=ResNetOwnInitFixed', )),
+    'init_weights ignores init_cfg, initializes all': (
+        "model = dict(backbone=dict(type='ResNetOwnFullInit'))",
+        ('init: backbone: ResNetOwnFullInit.init_weights ignores init_cfg, '
+         'so ScratchInit (and its guard) never runs on it',
          'call super().init_weights()'),
         ('model.backbone.type=ResNetOwnInitFixed', )),
     'BatchNorm at 2 images per GPU': (
