@@ -43,7 +43,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import torch.nn as nn
 from mmengine.config import Config, ConfigDict
 
-from rethink_mmdet.engine.schedulers import rule_drop_points
+from rethink_mmdet.analysis.lr_schedule import describe_schedule
 from rethink_mmdet.models.init_coverage import (
     ignores_init_cfg,
     untouched_by_init,
@@ -183,7 +183,7 @@ def check_scratch_readiness(cfg: Config, name: Optional[str] = None,
     if scratch and not claims:
         claims, claim = True, 'yes: asked for on the command line (--scratch)'
     optim_wrapper, optimizer, decay = _norm_weight_decay(model, parts, cfg)
-    schedule, schedule_problems = _describe_schedule(cfg)
+    schedule, schedule_problems = describe_schedule(cfg)
     reports = [inspect_part(module, part) for part, module in parts]
     inits = {part: _describe_init(model, part) for part, _ in parts}
     scratch_init = {part for part in inits if 'ScratchInit' in inits[part]}
@@ -338,42 +338,3 @@ def _norm_weight_decay(model: nn.Module, parts, cfg: Config):
         f'{k}={defaults[k]:g}' for k in ('lr', 'momentum', 'weight_decay')
         if isinstance(defaults.get(k), (int, float)))
     return wrapper, text, decay
-
-
-def _describe_schedule(cfg: Config) -> Tuple[List[str], List[str]]:
-    """One line per LR scheduler (warmup, drop points) and the problems of
-    those that cannot run (drops before the schedule starts)."""
-    train_cfg = cfg.get('train_cfg') or {}
-    max_iters = train_cfg.get('max_iters')
-    length = (max_iters, 'iterations') if max_iters else (
-        train_cfg.get('max_epochs'), 'epochs')
-    schedulers = cfg.get('param_scheduler') or []
-    if isinstance(schedulers, dict):
-        schedulers = [schedulers]
-    lines, problems = [], []
-    for s in schedulers:
-        kind = s.get('type')
-        unit = 'epochs' if s.get('by_epoch', True) else 'iterations'
-        begin = s.get('begin', 0)
-        end = s.get('end', length[0] if unit == length[1] else None)
-        if kind == 'LinearLR':
-            start = s.get('start_factor', 1 / 3)
-            lines.append(f'warmup LinearLR from x{start:g} over {unit} '
-                         f'{begin}-{end}')
-        elif kind == 'DropBeforeEndLR':
-            try:
-                points = rule_drop_points(s, end)
-            except (ValueError, TypeError) as e:
-                problems.append(f'param_scheduler DropBeforeEndLR: {e}')
-                continue
-            lines.append(f"x{s.get('gamma', 0.1):g} at {unit} "
-                         f"{', '.join(map(str, points))} of {end} "
-                         '(DropBeforeEndLR)')
-        elif kind == 'MultiStepLR':
-            points = [begin + m for m in s.get('milestones', [])]
-            lines.append(f"x{s.get('gamma', 0.1):g} at {unit} "
-                         f"{', '.join(map(str, points))} of {length[0]} "
-                         '(MultiStepLR)')
-        else:
-            lines.append(f'{kind} over {unit} {begin}-{end}')
-    return lines, problems
