@@ -35,6 +35,19 @@ _TINY_HRNET = dict(
        for n in (2, 3, 4)})
 
 
+def _four_stages(cls: str, out_indices: str) -> str:
+    """The lines that replace the base's ResNet with a backbone of another
+    signature whose four stages from stride 4 are ``out_indices``, widths
+    128-1024 (CSPDarknet, CSPNeXt, Darknet-53), restating the scratch
+    settings."""
+    return f"""model = dict(
+    backbone=dict(_delete_=True, type='{cls}', out_indices={out_indices},
+                  frozen_stages=-1, norm_cfg={{{{_base_.norm_cfg}}}},
+                  norm_eval=False, init_cfg={{{{_base_.scratch_init}}}}),
+    neck=dict(in_channels=[128, 256, 512, 1024]))
+"""
+
+
 @dataclass(frozen=True)
 class ScratchBackbone:
     """One MMDetection backbone in the R50 scratch row.
@@ -139,26 +152,18 @@ BACKBONES = (
         tiny=dict(embed_dims=16, depths=[1, 1, 1, 1],
                   num_heads=[1, 2, 4, 8]),
         why='LayerNorm; refuses ScratchInit: init_cfg=None, its own init'),
-    ScratchBackbone(
-        'PyramidVisionTransformer', 'PVT-Small',
-        lines="""model = dict(
-    backbone=dict(_delete_=True, type='PyramidVisionTransformer',
+    *(ScratchBackbone(
+        name, model,
+        lines=f"""model = dict(
+    backbone=dict(_delete_=True, type='{name}',
                   num_layers=[3, 4, 6, 3], init_cfg=None),
     neck=dict(in_channels=[64, 128, 320, 512]))
 """,
         tiny=dict(embed_dims=16, num_layers=[1, 1, 1, 1],
                   num_heads=[1, 2, 4, 8]),
-        why='as Swin'),
-    ScratchBackbone(
-        'PyramidVisionTransformerV2', 'PVTv2-B2',
-        lines="""model = dict(
-    backbone=dict(_delete_=True, type='PyramidVisionTransformerV2',
-                  num_layers=[3, 4, 6, 3], init_cfg=None),
-    neck=dict(in_channels=[64, 128, 320, 512]))
-""",
-        tiny=dict(embed_dims=16, num_layers=[1, 1, 1, 1],
-                  num_heads=[1, 2, 4, 8]),
-        why='as Swin'),
+        why='as Swin') for name, model in (
+            ('PyramidVisionTransformer', 'PVT-Small'),
+            ('PyramidVisionTransformerV2', 'PVTv2-B2'))),
     ScratchBackbone(
         'EfficientNet', 'EfficientNet-B3',
         lines="""gn8 = dict(type='GN', num_groups=8, requires_grad=True)
@@ -184,32 +189,17 @@ model = dict(
         why='GN(8) in the backbone: 24 channels'),
     ScratchBackbone(
         'CSPDarknet', 'CSPDarknet P5 (YOLOX-L)',
-        lines="""model = dict(
-    backbone=dict(_delete_=True, type='CSPDarknet', out_indices=(1, 2, 3, 4),
-                  frozen_stages=-1, norm_cfg={{_base_.norm_cfg}},
-                  norm_eval=False, init_cfg={{_base_.scratch_init}}),
-    neck=dict(in_channels=[128, 256, 512, 1024]))
-""",
+        lines=_four_stages('CSPDarknet', '(1, 2, 3, 4)'),
         tiny=dict(deepen_factor=0.33, widen_factor=0.125, norm_cfg=_GN2),
         why='out_indices from stride 4 (YOLOX uses 8-32)'),
     ScratchBackbone(
         'CSPNeXt', 'CSPNeXt P5 (RTMDet-L)',
-        lines="""model = dict(
-    backbone=dict(_delete_=True, type='CSPNeXt', out_indices=(1, 2, 3, 4),
-                  frozen_stages=-1, norm_cfg={{_base_.norm_cfg}},
-                  norm_eval=False, init_cfg={{_base_.scratch_init}}),
-    neck=dict(in_channels=[128, 256, 512, 1024]))
-""",
+        lines=_four_stages('CSPNeXt', '(1, 2, 3, 4)'),
         tiny=dict(deepen_factor=0.167, widen_factor=0.125, norm_cfg=_GN2),
         why='out_indices from stride 4 (RTMDet uses 8-32)'),
     ScratchBackbone(
         'Darknet', 'Darknet-53',
-        lines="""model = dict(
-    backbone=dict(_delete_=True, type='Darknet', out_indices=(2, 3, 4, 5),
-                  frozen_stages=-1, norm_cfg={{_base_.norm_cfg}},
-                  norm_eval=False, init_cfg={{_base_.scratch_init}}),
-    neck=dict(in_channels=[128, 256, 512, 1024]))
-""",
+        lines=_four_stages('Darknet', '(2, 3, 4, 5)'),
         why='out_indices from stride 4 (YOLOv3 uses 8-32); mmdet\'s '
         'default norm_eval is True'),
     ScratchBackbone(
