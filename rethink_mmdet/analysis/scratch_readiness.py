@@ -15,13 +15,21 @@ drop points. It also runs backbone and neck once on a random
 a forward that fails, or a GroupNorm whose groups hold a single value (a
 pooled 1x1 map with one channel per group, as ResNeSt's split attention
 gets with GN(32): its output is a constant), is a problem no build finds.
-Last, it does what ``Runner.train`` does first
+The strides of the features that forward returns (input side / feature
+side) must be those every anchor generator and RoI extractor is told,
+level for level
+(:mod:`~rethink_mmdet.models.stride_check`): a backbone's ``out_indices``
+from stride 8 under the base's 4-64 anchors raises nothing and ruins the
+run. Last, it does what ``Runner.train`` does first
 (:mod:`rethink_mmdet.models.train_step_probe`): ``init_weights()``,
 then one training step (forward, loss, backward, optimizer step) on a
 generated batch; an exception there is a problem naming the module, and
-"ready" needs that step to pass. Parts that initialize themselves and
-refuse ``ScratchInit`` (mmdet's Swin and PVT) are named: their own random
-init applies (docs/extending.md).
+"ready" needs that step to pass. Parameters that ``init_weights()``
+leaves as built (:mod:`~rethink_mmdet.models.init_coverage`) are a
+problem in a part that claims ``ScratchInit`` (its class's
+``init_weights`` ignores ``init_cfg``). Parts that initialize themselves
+and refuse ``ScratchInit`` (mmdet's Swin and PVT) are named: their own
+random init applies (docs/extending.md).
 
 A config claims scratch when its name says ``-scratch`` or its backbone
 uses the ``scratch`` init policy (``ScratchInit``); every finding is then a
@@ -35,7 +43,12 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import torch.nn as nn
 from mmengine.config import Config, ConfigDict
 
-from rethink_mmdet.engine.schedulers import rule_drop_points
+from rethink_mmdet.analysis.lr_schedule import describe_schedule
+from rethink_mmdet.models.init_coverage import (
+    ignores_init_cfg,
+    untouched_by_init,
+    untouched_lines,
+)
 from rethink_mmdet.models.init_policies import ScratchReadinessError
 from rethink_mmdet.models.scratch_check import (
     NORM_TYPES,
@@ -44,6 +57,11 @@ from rethink_mmdet.models.scratch_check import (
     model_parts,
     probe_forward,
 )
+from rethink_mmdet.models.stride_check import (
+    describe_strides,
+    stride_consumers,
+    stride_problems,
+)
 from rethink_mmdet.models.train_step_probe import (
     drop_checkpoint_inits,
     init_like_runner,
@@ -51,6 +69,9 @@ from rethink_mmdet.models.train_step_probe import (
     quiet_mmengine_logger,
     refuses_scratch_init,
 )
+
+#: Side of the probe forward's and training step's square images, pixels.
+PROBE_SIZE = 128
 
 
 @dataclass
@@ -71,6 +92,14 @@ class ScratchReadiness:
         schedule_problems: Schedulers that cannot run as configured.
         forward: What the backbone and neck returned on a probe batch.
         forward_problems: What went wrong in that forward.
+        strides: The strides of the features the heads get, measured in
+            that forward, and whether every head reads them as such.
+        stride_problems: Heads whose strides or level counts are not the
+            measured ones (:mod:`~rethink_mmdet.models.stride_check`).
+        init_notes: Parameters that a part's own init leaves as built.
+        init_problems: Parameters of parts claiming ``ScratchInit`` that
+            ``init_weights()`` left as built
+            (:mod:`~rethink_mmdet.models.init_coverage`).
         own_init: Parts that initialize themselves and refuse
             ``ScratchInit`` (Swin, PVT), by class name: their own random
             init applies.
@@ -91,6 +120,10 @@ class ScratchReadiness:
     schedule_problems: List[str] = field(default_factory=list)
     forward: str = ''
     forward_problems: List[str] = field(default_factory=list)
+    strides: str = ''
+    stride_problems: List[str] = field(default_factory=list)
+    init_notes: List[str] = field(default_factory=list)
+    init_problems: List[str] = field(default_factory=list)
     own_init: Dict[str, str] = field(default_factory=dict)
     train_step: str = ''
     train_step_problems: List[str] = field(default_factory=list)
@@ -113,6 +146,8 @@ class ScratchReadiness:
                      'checkpoint' for ref in self.pretrained)
         lines.extend(self.schedule_problems)
         lines.extend(self.forward_problems)
+        lines.extend(self.stride_problems)
+        lines.extend(self.init_problems)
         lines.extend(self.train_step_problems)
         return lines
 
@@ -148,35 +183,61 @@ def check_scratch_readiness(cfg: Config, name: Optional[str] = None,
     if scratch and not claims:
         claims, claim = True, 'yes: asked for on the command line (--scratch)'
     optim_wrapper, optimizer, decay = _norm_weight_decay(model, parts, cfg)
-    schedule, schedule_problems = _describe_schedule(cfg)
+    schedule, schedule_problems = describe_schedule(cfg)
     reports = [inspect_part(module, part) for part, module in parts]
     inits = {part: _describe_init(model, part) for part, _ in parts}
+    scratch_init = {part for part in inits if 'ScratchInit' in inits[part]}
     own_init = {part: type(module).__name__ for part, module in parts
                 if 'ScratchInit' not in inits[part]
                 and refuses_scratch_init(module)}
     for part, cls in own_init.items():
         inits[part] = f"{cls}'s own random init (refuses ScratchInit)"
+    ignoring = {part: type(module).__name__ for part, module in parts
+                if part not in own_init and ignores_init_cfg(module)}
+    for part, cls in ignoring.items():
+        inits[part] = f"{cls}'s own init (its init_weights ignores init_cfg)"
     # What Runner.train does first, minus reading checkpoints (reported
     # above): init_weights(), then (after the probe forward) one step.
-    drop_checkpoint_inits(model)
-    skipped, step, step_problems = '', '', []
+    # Parameters a checkpoint writes are not expected to change in init.
+    loaded = [('' if n == 'model' else n)
+              for n in drop_checkpoint_inits(model)]
+    skipped, step, step_problems, untouched = '', '', [], []
     try:
-        step_problems = init_like_runner(model)
+        untouched = untouched_by_init(
+            model, lambda: step_problems.extend(init_like_runner(model)),
+            loaded)
     except ScratchReadinessError:
         skipped = 'ScratchInit refuses to initialize (the problems above)'
     if step_problems:
-        skipped = 'init_weights() fails'
-    forward, forward_problems = probe_forward(model)
-    if forward_problems and not skipped:
+        skipped, untouched = 'init_weights() fails', []
+    init_problems, init_notes = untouched_lines(parts, scratch_init,
+                                               untouched)
+    init_problems += [
+        f'init: {part}: {cls}.init_weights ignores init_cfg, so ScratchInit '
+        '(and its guard) never runs on it: call super().init_weights() in '
+        'it (that runs init_cfg), or set init_cfg=None to say that its own '
+        'init applies' for part, cls in ignoring.items()
+        if part in scratch_init and not any(
+            p.startswith(f'init: {part}: ') for p in init_problems)]
+    probe = probe_forward(model, PROBE_SIZE)
+    consumers = stride_consumers(model)
+    strides = describe_strides(probe.sizes, PROBE_SIZE, consumers)
+    strides_wrong = stride_problems(
+        probe.sizes, PROBE_SIZE, consumers, probe.backbone_sizes,
+        getattr(model, 'neck', None))
+    if probe.problems and not skipped:
         skipped = 'the forward above fails'
     if not skipped:
-        step, step_problems = probe_train_step(model, optim_wrapper)
+        step, step_problems = probe_train_step(model, optim_wrapper,
+                                               PROBE_SIZE)
     return ScratchReadiness(
         config=name, claims_scratch=claims, claim=claim, parts=reports,
         inits=inits, norm_decay=decay, pretrained=list(_pretrained_refs(cfg)),
         optimizer=optimizer, schedule=schedule,
-        schedule_problems=schedule_problems, forward=forward,
-        forward_problems=forward_problems, own_init=own_init,
+        schedule_problems=schedule_problems, forward=probe.text,
+        forward_problems=probe.problems, strides=strides,
+        stride_problems=strides_wrong, init_notes=init_notes,
+        init_problems=init_problems, own_init=own_init,
         train_step=step, train_step_problems=step_problems,
         train_step_skipped=skipped)
 
@@ -277,42 +338,3 @@ def _norm_weight_decay(model: nn.Module, parts, cfg: Config):
         f'{k}={defaults[k]:g}' for k in ('lr', 'momentum', 'weight_decay')
         if isinstance(defaults.get(k), (int, float)))
     return wrapper, text, decay
-
-
-def _describe_schedule(cfg: Config) -> Tuple[List[str], List[str]]:
-    """One line per LR scheduler (warmup, drop points) and the problems of
-    those that cannot run (drops before the schedule starts)."""
-    train_cfg = cfg.get('train_cfg') or {}
-    max_iters = train_cfg.get('max_iters')
-    length = (max_iters, 'iterations') if max_iters else (
-        train_cfg.get('max_epochs'), 'epochs')
-    schedulers = cfg.get('param_scheduler') or []
-    if isinstance(schedulers, dict):
-        schedulers = [schedulers]
-    lines, problems = [], []
-    for s in schedulers:
-        kind = s.get('type')
-        unit = 'epochs' if s.get('by_epoch', True) else 'iterations'
-        begin = s.get('begin', 0)
-        end = s.get('end', length[0] if unit == length[1] else None)
-        if kind == 'LinearLR':
-            start = s.get('start_factor', 1 / 3)
-            lines.append(f'warmup LinearLR from x{start:g} over {unit} '
-                         f'{begin}-{end}')
-        elif kind == 'DropBeforeEndLR':
-            try:
-                points = rule_drop_points(s, end)
-            except (ValueError, TypeError) as e:
-                problems.append(f'param_scheduler DropBeforeEndLR: {e}')
-                continue
-            lines.append(f"x{s.get('gamma', 0.1):g} at {unit} "
-                         f"{', '.join(map(str, points))} of {end} "
-                         '(DropBeforeEndLR)')
-        elif kind == 'MultiStepLR':
-            points = [begin + m for m in s.get('milestones', [])]
-            lines.append(f"x{s.get('gamma', 0.1):g} at {unit} "
-                         f"{', '.join(map(str, points))} of {length[0]} "
-                         '(MultiStepLR)')
-        else:
-            lines.append(f'{kind} over {unit} {begin}-{end}')
-    return lines, problems

@@ -77,6 +77,9 @@ def format_report(result: 'ScratchReadiness') -> str:
     lines.append('LR schedule: ' + ('; '.join(result.schedule) or 'none'))
     if result.forward:
         lines.append(f'forward: {result.forward}')
+    if result.strides:
+        lines.append(f'strides: {result.strides}')
+    lines += [f'init: {note}' for note in result.init_notes]
     for part, cls in result.own_init.items():
         lines.append(f'init: {part} ({cls}) initializes itself and refuses '
                      'ScratchInit: its own random init applies '

@@ -2,6 +2,7 @@ from .backbones import PretrainedVGGFC, VGG16NoNorm
 from .box_tta import BoxTTAModel
 from .classifier import BackboneClassifier, export_backbone
 from .fixed_shape_pad import FixedShapePad
+from .init_coverage import InitCfgProbe, ignores_init_cfg, untouched_by_init
 from .init_policies import (
                             IMAGENET_CHECKPOINTS,
                             LAST_LAYER_STD,
@@ -23,6 +24,7 @@ from .scratch_check import (
                             model_parts,
                             scratch_problems,
 )
+from .stride_check import StrideConsumer, stride_consumers, stride_problems
 
 __all__ = [
     "PretrainedVGGFC", "VGG16NoNorm",
@@ -34,5 +36,7 @@ __all__ = [
     "PartReport", "inspect_part", "model_parts",
     "IMAGENET_CHECKPOINTS", "LAST_LAYER_STD", "ScratchInit",
     "ScratchReadinessError",
-    "resolve_imagenet_checkpoint", "scratch_problems"
+    "resolve_imagenet_checkpoint", "scratch_problems",
+    "InitCfgProbe", "ignores_init_cfg", "untouched_by_init",
+    "StrideConsumer", "stride_consumers", "stride_problems"
 ]

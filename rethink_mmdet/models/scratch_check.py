@@ -21,7 +21,7 @@ What docs/recipe.md asks of a scratch model, and what breaks it:
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
+from typing import Dict, List, NamedTuple, Tuple
 
 import torch
 import torch.nn as nn
@@ -209,8 +209,32 @@ def model_parts(model: nn.Module) -> List[Tuple[str, nn.Module]]:
     return parts
 
 
+class ProbeForward(NamedTuple):
+    """What :func:`probe_forward` saw.
+
+    Args:
+        text: The output shapes in words (empty when the forward failed).
+        problems: The forward's error with the module it happened in, and
+            GroupNorm layers whose groups hold one value per image
+            (``num_channels / num_groups x H x W == 1``), which makes their
+            output the constant bias.
+        sizes: Height and width of each output level.
+        backbone_sizes: The same for the backbone's outputs (a detector's
+            backbone; empty otherwise).
+    """
+    text: str
+    problems: List[str]
+    sizes: List[Tuple[int, int]] = []
+    backbone_sizes: List[Tuple[int, int]] = []
+
+
+def _sizes(feats) -> List[Tuple[int, int]]:
+    feats = feats if isinstance(feats, (list, tuple)) else [feats]
+    return [tuple(f.shape[-2:]) for f in feats if torch.is_tensor(f)]
+
+
 def probe_forward(model: nn.Module, size: int = 128,
-                  batch: int = 2) -> Tuple[str, List[str]]:
+                  batch: int = 2) -> ProbeForward:
     """Runs the feature extractor (backbone, neck) once in training mode.
 
     Args:
@@ -219,10 +243,7 @@ def probe_forward(model: nn.Module, size: int = 128,
         batch: Images in the batch (2: the paper's per-GPU batch).
 
     Returns:
-        The output shapes in words, and the problems: the forward's error
-        with the module it happened in, and GroupNorm layers whose groups
-        hold one value per image (``num_channels / num_groups x H x W ==
-        1``), which makes their output the constant bias.
+        The shapes and problems, :class:`ProbeForward`.
     """
     # Modules whose forward has started and not returned: after an error,
     # the last one is where it happened.
@@ -241,9 +262,14 @@ def probe_forward(model: nn.Module, size: int = 128,
             if values == 1:
                 seen.setdefault(id(module), shape)
 
+    backbone_out = []
     names = {id(m): n for n, m in model.named_modules()}
     handles = [m.register_forward_pre_hook(enter) for m in model.modules()]
     handles += [m.register_forward_hook(leave) for m in model.modules()]
+    if isinstance(getattr(model, 'backbone', None), nn.Module):
+        handles.append(model.backbone.register_forward_hook(
+            lambda module, args, output: backbone_out.append(
+                _sizes(output))))
     extract = getattr(model, 'extract_feat', model)
     modes = [(m, m.training) for m in model.modules()]
     try:
@@ -252,9 +278,10 @@ def probe_forward(model: nn.Module, size: int = 128,
             feats = extract(torch.randn(batch, 3, size, size))
     except Exception as e:  # noqa: BLE001  (any failure is the finding)
         where = names.get(id(open_calls[-1]), '?') if open_calls else '?'
-        return '', [f'forward: backbone/neck on a {batch}x3x{size}x{size} '
-                    f'batch fails in {where or "the model"}: '
-                    f'{type(e).__name__}: {str(e).splitlines()[0]}']
+        return ProbeForward('', [
+            f'forward: backbone/neck on a {batch}x3x{size}x{size} batch '
+            f'fails in {where or "the model"}: {type(e).__name__}: '
+            f'{str(e).splitlines()[0]}'])
     finally:
         for handle in handles:
             handle.remove()
@@ -275,5 +302,6 @@ def probe_forward(model: nn.Module, size: int = 128,
             ' their output is a constant; use fewer groups or SyncBN there')
     feats = feats if isinstance(feats, (list, tuple)) else [feats]
     shapes = ', '.join('x'.join(map(str, f.shape[1:])) for f in feats)
-    return (f'backbone/neck on a {batch}x3x{size}x{size} batch: {shapes}',
-            problems)
+    return ProbeForward(
+        f'backbone/neck on a {batch}x3x{size}x{size} batch: {shapes}',
+        problems, _sizes(feats), backbone_out[0] if backbone_out else [])

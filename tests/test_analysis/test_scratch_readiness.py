@@ -171,7 +171,7 @@ def test_group_norm_over_single_values_is_found_by_the_probe_forward():
         type='ResNeSt', depth=50, stem_channels=64, base_channels=32,
         radix=2, reduction_factor=4, norm_eval=False,
         norm_cfg=dict(type='GN', num_groups=32)))
-    shapes, problems = probe_forward(backbone, size=64)
+    shapes, problems, *_ = probe_forward(backbone, size=64)
     assert [p.split(' (')[0] for p in problems] == [
         'layer1: 3 GroupNorm layers', 'layer2: 4 GroupNorm layers']
     assert all('[2, 32, 1, 1], 32 groups of 32 channels' in p
