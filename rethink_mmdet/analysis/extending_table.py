@@ -18,6 +18,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
+from rethink_mmdet.models.layers import is_group_norm
 from rethink_mmdet.models.train_step_probe import quiet_mmengine_logger
 
 from .scratch_backbones import (
@@ -42,7 +43,7 @@ def _norm(norm: Optional[dict], default: str) -> str:
     if not norm:
         return default
     kind = norm.get('type')
-    return str(norm.get('num_groups')) if kind == 'GN' else {
+    return str(norm.get('num_groups')) if is_group_norm(kind) else {
         'AnySyncBN': 'SyncBN', 'LN': 'LN'}.get(kind, kind)
 
 

@@ -124,3 +124,11 @@ def test_a_backbone_with_it_passes_the_scratch_check_without_decay():
              for g in wrapper.optimizer.param_groups for p in g['params']}
     assert decay[id(backbone.gn1.weight)] == 0
     assert decay[id(backbone.conv1.weight)] == 1e-4
+
+
+def test_gn_and_autocast_gn_are_group_norms_by_name():
+    from rethink_mmdet.models.layers import is_group_norm
+    assert is_group_norm('GN') and is_group_norm('AutocastGN')
+    assert is_group_norm(AutocastGroupNorm)
+    assert not any(is_group_norm(t) for t in ('BN', 'SyncBN', 'AnySyncBN',
+                                               'LN', 'NoSuchNorm'))

@@ -16,6 +16,7 @@ from rethink_mmdet.models.imagenet_weights import (
     preprocessing_problem,
     resolve_imagenet_checkpoint,
 )
+from rethink_mmdet.models.layers import is_group_norm
 from rethink_mmdet.testing import REPO_ROOT, run_tool, tool_env
 
 ROWS = sorted(
@@ -47,7 +48,7 @@ def _norm_family(cfg):
     norm = (cfg.model.backbone.get('norm_cfg') or {}).get('type')
     if norm is None:
         return None
-    return 'GN' if norm == 'GN' else 'BN'
+    return 'GN' if is_group_norm(norm) else 'BN'
 
 
 def test_every_pretrained_row_is_found():

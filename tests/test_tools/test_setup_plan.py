@@ -147,12 +147,13 @@ def test_wheel_key_separates_every_build(no_system_toolkit):
                         )['MMCV_KEY']}
     assert len(keys) == 5
     tag = f'cp{sys.version_info[0]}{sys.version_info[1]}'
+    patched = plan.mmcv_source.patch_id()
     assert plan.build_plan(cpu, [], {}) == {
         'BUILD_DEVICE': 'cpu',
-        'MMCV_KEY': f'mmcv2.1.0-{tag}-torch2.13.0+cpu-cpu'}
+        'MMCV_KEY': f'mmcv2.1.0-{tag}-torch2.13.0+cpu-cpu-{patched}'}
     gpu = plan.build_plan(cu130, [H200], {})
     assert gpu['MMCV_KEY'] == \
-        f'mmcv2.1.0-{tag}-torch2.13.0+cu130-cuda13.0-sm9.0'
+        f'mmcv2.1.0-{tag}-torch2.13.0+cu130-cuda13.0-sm9.0-{patched}'
     assert (gpu['FORCE_CUDA'], gpu['TORCH_CUDA_ARCH_LIST']) == ('1', '9.0')
     assert gpu['NVCC_PIP'].startswith('cuda-toolkit[')
     with pytest.raises(plan.PlanError, match='CPU build .* has GPUs'):
@@ -231,7 +232,7 @@ def test_command_line_with_faked_gpus_and_torch(tmp_path):
     assert f"CUDA_HOME={toolkit}\n" in result.stdout
     assert "FORCE_CUDA=1\n" in result.stdout
     assert "TORCH_CUDA_ARCH_LIST=9.0\n" in result.stdout
-    assert '-torch2.13.0+cu130-cuda13.0-sm9.0\n' in result.stdout
+    assert '-torch2.13.0+cu130-cuda13.0-sm9.0-patched-' in result.stdout
 
     result = _run_plan(tmp_path / 'b', 'torch', [H200], '2.13.0+cpu', None)
     assert 'TORCH_ACTION=replace\n' in result.stdout

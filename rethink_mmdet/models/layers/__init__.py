@@ -1,4 +1,4 @@
-from .autocast_group_norm import AutocastGroupNorm
+from .autocast_group_norm import AutocastGroupNorm, is_group_norm
 from .sync_bn import AnySyncBatchNorm
 
-__all__ = ['AnySyncBatchNorm', 'AutocastGroupNorm']
+__all__ = ['AnySyncBatchNorm', 'AutocastGroupNorm', 'is_group_norm']

@@ -22,6 +22,15 @@ from mmengine.registry import MODELS
 from torch import Tensor
 
 
+def is_group_norm(norm_type) -> bool:
+    """Whether a ``norm_cfg`` type (a registered name such as ``'GN'`` or
+    ``'AutocastGN'``, or a class) builds a GroupNorm."""
+    from mmdet.registry import MODELS as MMDET_MODELS
+    cls = norm_type if isinstance(norm_type, type) else \
+        MMDET_MODELS.get(norm_type)
+    return isinstance(cls, type) and issubclass(cls, nn.GroupNorm)
+
+
 @MODELS.register_module(name='AutocastGN')
 class AutocastGroupNorm(nn.GroupNorm):
     """``nn.GroupNorm`` that, under autocast, runs in the autocast dtype.
