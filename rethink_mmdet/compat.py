@@ -188,6 +188,13 @@ def training_checkpoint_globals():
     return torch.serialization.safe_globals(training_checkpoint_types())
 
 
+def read_run_checkpoint(path: str) -> dict:
+    """A checkpoint our training runs wrote, read as ``--resume`` reads it
+    (weights only, with mmengine's training-state types)."""
+    with training_checkpoint_globals():
+        return torch.load(path, map_location='cpu', weights_only=True)
+
+
 def _patch_runner_checkpoint_types() -> None:
     # Runner.load_checkpoint reads load_from and --resume: checkpoints
     # written by mmengine, with its message hub and numpy values. Weights

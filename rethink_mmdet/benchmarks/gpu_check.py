@@ -187,22 +187,34 @@ def train_and_test(config: str, nproc: int, iters: int, scale, data_root: str,
     return summarize(work_dir, nproc * batch_size)
 
 
+def _json_lines(paths: Sequence[str]):
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                yield json.loads(line)
+
+
+def _scalars(work_dir: str) -> List[str]:
+    return glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+
+
+def training_records(work_dir: str) -> List[dict]:
+    """The training records (those with a loss) the logger wrote into
+    ``<stamp>/vis_data/scalars.json``, in the order of the runs."""
+    return [r for r in _json_lines(sorted(_scalars(work_dir)))
+            if 'loss' in r]
+
+
 def summarize(work_dir: str, images_per_iter: int) -> Dict[str, float]:
     """Figures of a finished :func:`train_and_test` from the scalars the
     logger wrote (``*/vis_data/scalars.json``)."""
-    train, test = [], {}
-    # Training scalars: <stamp>/vis_data/scalars.json; test metrics:
-    # <stamp>/<stamp>.json (mmengine's LoggerHook).
-    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                          'scalars.json'))
-                       + glob.glob(osp.join(work_dir, '*', '*.json'))):
-        with open(path) as f:
-            for line in f:
-                record = json.loads(line)
-                if 'loss' in record:
-                    train.append(record)
-                elif 'coco/bbox_mAP' in record:
-                    test = record
+    train = training_records(work_dir)
+    # Test metrics: the last in the scalars and <stamp>/<stamp>.json
+    # (mmengine's LoggerHook).
+    tests = [r for r in _json_lines(sorted(
+        _scalars(work_dir) + glob.glob(osp.join(work_dir, '*', '*.json'))))
+        if 'loss' not in r and 'coco/bbox_mAP' in r]
+    test = tests[-1] if tests else {}
     if not train or not test:
         raise GpuCheckError(f'no training or test scalars under {work_dir}')
     losses = [r['loss'] for r in train]

@@ -11,7 +11,6 @@ already differ by rounding; the bound there is a relative L2 difference of
 by far more: the check's control, in the tests, shows it on the CPU).
 """
 import glob
-import json
 import os
 import os.path as osp
 import signal
@@ -19,9 +18,12 @@ import subprocess
 import time
 from typing import Dict, Optional
 
-import torch
-
-from rethink_mmdet.benchmarks.gpu_check import REPO_ROOT, GpuCheckError, _cli
+from rethink_mmdet.benchmarks.gpu_check import (
+    REPO_ROOT,
+    GpuCheckError,
+    _cli,
+    training_records,
+)
 
 #: Largest allowed difference of the final weights, by device: absolute on
 #: deterministic CPU runs, relative L2 on CUDA runs (see the module text).
@@ -30,29 +32,15 @@ TOLERANCE = {'cpu': 1e-6, 'cuda': 1e-3}
 
 def logged_iters(work_dir: str) -> Dict[int, float]:
     """The loss of each iteration the runs in ``work_dir`` logged."""
-    losses = {}
-    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                          'scalars.json'))):
-        with open(path) as f:
-            for line in f:
-                record = json.loads(line)
-                if 'loss' in record:
-                    losses[record['iter']] = record['loss']
-    return losses
-
-
-def _state_dict(path: str) -> Dict[str, torch.Tensor]:
-    """The weights of a checkpoint our runs wrote, read as data."""
-    from rethink_mmdet.compat import training_checkpoint_globals
-    with training_checkpoint_globals():
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    return checkpoint['state_dict']
+    return {r['iter']: r['loss'] for r in training_records(work_dir)}
 
 
 def weight_difference(a: str, b: str, device: str) -> float:
     """Max absolute (CPU) or relative L2 (CUDA) difference of the weights
     of two checkpoints."""
-    first, second = _state_dict(a), _state_dict(b)
+    from rethink_mmdet.compat import read_run_checkpoint
+    first, second = (read_run_checkpoint(path)['state_dict']
+                     for path in (a, b))
     if first.keys() != second.keys():
         raise GpuCheckError(f'{a} and {b} hold different parameters')
     if device == 'cpu':

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
 
+from rethink_mmdet.compat import read_run_checkpoint  # noqa: F401  (tests)
 from rethink_mmdet.runner.configs import config_path
 from rethink_mmdet.runner.synthetic_data import synthetic_data_overrides
 
@@ -144,13 +145,3 @@ def write_code_running_checkpoint(path: str, marker: str,
     checkpoint = dict(checkpoint or dict(state_dict={}))
     checkpoint['payload'] = _RunsCode(marker)
     torch.save(checkpoint, path)
-
-
-def read_run_checkpoint(path: str) -> dict:
-    """A checkpoint our training runs wrote, read as ``--resume`` reads it
-    (weights only, with mmengine's training-state types)."""
-    import torch
-
-    from rethink_mmdet.compat import training_checkpoint_globals
-    with training_checkpoint_globals():
-        return torch.load(path, map_location='cpu', weights_only=True)
