@@ -4,17 +4,26 @@ Every number comes from the runs' logged validations (``RunLog``). Each
 claim has a test whose thresholds are written here, before any run, and the
 verdict is whatever the numbers give (docs/study.md gives the reasons for
 the thresholds). A group of runs that differ only by seed is summarised by
-its mean, and its spread (max - min) widens the catching-up tolerance.
+its mean (:mod:`.groups`), and its spread (max - min) widens the
+catching-up tolerance; every verdict prints each group's seeds and spread.
 """
-from dataclasses import dataclass
 from statistics import mean
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from rethink_mmdet.analysis.work_dirs import RunLog
 
-from .plan import Run
+from .groups import (
+    Group,
+    Pair,
+    Peak,
+    ap,
+    best_group,
+    group,
+    schedules,
+    scratch_peak,
+)
+from .tables import runs_table
 
-BOX = 'coco/bbox_mAP'
 #: Pre-training counts as converged, as ImageNet's does, from this top-1 (%).
 PRETRAIN_TOP1 = 90.0
 #: Convergence: after the first quarter of a 1x, pre-trained box AP is at
@@ -27,70 +36,41 @@ EARLY_MARGIN = 5.0
 CATCH_UP_MIN = 1.0
 CATCH_UP_SPREADS = 2.0
 #: Less data: on the smallest subset, pre-trained beats scratch's best by at
-#: least this many AP points (and by more than on the larger data).
+#: least this many AP points (and by more than on the larger data) ...
 LESS_DATA_MARGIN = 3.0
+#: ... the subset is less data: pre-trained 1x there ends at least this many
+#: AP points below pre-trained 1x on all the images ...
+LESS_DATA_DROP = 3.0
+#: ... and scratch overfits it: a box AP peak at least this many points
+#: above the end of its longest schedule (:func:`.groups.scratch_peak`).
+OVERFIT_DROP = 1.0
+#: Plateaus: a longer schedule gaining at most this many AP points over a
+#: shorter one has stopped rising (the pre-trained arm is converged).
+PLATEAU_MARGIN = 1.0
 
-Pair = Tuple[Run, RunLog]
 
+def pretrained_plateau(pairs: Sequence[Pair]
+                       ) -> Optional[Tuple[Group, Group, bool]]:
+    """Whether the pre-trained arm is converged on all the images.
 
-def ap(log: RunLog, key: str = BOX, iteration: Optional[int] = None
-       ) -> float:
-    """A validation's AP in %: the last one, or the one at ``iteration``."""
-    values = log.metric(key)
-    return 100 * values[max(values) if iteration is None else iteration]
-
-
-@dataclass
-class Group:
-    """Runs that differ only by seed, summarised.
-
-    Attributes:
-        label: The runs' label (``'scratch 4x'``).
-        values: One value per seed, in %.
+    Returns:
+        ``(1x, longest, converged)``: the final box AP of its 1x and of its
+        longest schedule, and whether the longest ends at most
+        :data:`PLATEAU_MARGIN` points above the 1x. None without a 1x and a
+        longer schedule.
     """
-    label: str
-    values: List[float]
-
-    @property
-    def mean(self) -> float:
-        return mean(self.values)
-
-    @property
-    def spread(self) -> float:
-        return max(self.values) - min(self.values)
-
-    def describe(self) -> str:
-        if len(self.values) == 1:
-            return f'{self.values[0]:.1f}'
-        seeds = ', '.join(f'{v:.1f}' for v in self.values)
-        return f'{self.mean:.1f} (seeds: {seeds}; spread {self.spread:.1f})'
-
-
-def group(pairs: Sequence[Pair], init: str, times: Optional[int] = None,
-          images: Optional[int] = None,
-          iteration: Optional[int] = None) -> Optional[Group]:
-    """Final (or ``iteration``'s) box AP of the runs of one init, schedule
-    (default: the longest) and training set, over seeds; None if absent."""
-    runs = [(run, log) for run, log in pairs
-            if run.init == init and run.train_images == images]
-    if not runs:
+    lengths = schedules(pairs, 'pretrained')
+    if 1 not in lengths or lengths[-1] == 1:
         return None
-    times = times or max(run.times for run, _ in runs)
-    chosen = [(run, log) for run, log in runs if run.times == times]
-    if iteration is not None:
-        chosen = [(r, lg) for r, lg in chosen if iteration in lg.metric(BOX)]
-    if not chosen:
-        return None
-    return Group(chosen[0][0].label,
-                 [ap(log, iteration=iteration) for _, log in chosen])
+    short, longest = group(pairs, 'pretrained', 1), group(pairs, 'pretrained')
+    return short, longest, _points(longest.mean - short.mean) <= (
+        PLATEAU_MARGIN)
 
 
-def best_group(pairs: Sequence[Pair], init: str,
-               images: Optional[int] = None) -> Optional[Group]:
-    """The schedule of ``init`` with the best mean final box AP."""
-    groups = [group(pairs, init, run.times, images) for run, _ in pairs
-              if run.init == init and run.train_images == images]
-    return max(groups, key=lambda g: g.mean) if groups else None
+def _points(difference: float) -> float:
+    # mmdet logs AP as fractions to 3 decimals, so a difference of exactly
+    # 1.0 point can come out as 0.9999999999999982: compare at 1e-6 point.
+    return round(difference, 6)
 
 
 def _verdict(met: bool) -> str:
@@ -107,10 +87,9 @@ def _ratio(numerator: float, denominator: float) -> str:
 def convergence(pairs: Sequence[Pair], iteration: int) -> Optional[str]:
     """Pre-training speeds up convergence: box AP after the first quarter
     of a 1x (the shortest schedule that validated there, all data)."""
-    schedules = sorted({run.times for run, lg in pairs
-                        if run.init == 'scratch' and not run.train_images})
     scratch = next((g for g in (group(pairs, 'scratch', t, None, iteration)
-                                for t in schedules) if g), None)
+                                for t in schedules(pairs, 'scratch')) if g),
+                   None)
     pre = group(pairs, 'pretrained', 1, None, iteration)
     if scratch is None or pre is None:
         return None
@@ -146,12 +125,62 @@ def catching_up(pairs: Sequence[Pair]) -> Optional[str]:
             f'{pre.describe()}: {gap:+.1f} points, tolerance '
             f'{tolerance:.1f}' + (' (one seed: no spread measured)'
                                   if seeds == 1 else '') +
-            f'. {_verdict(gap >= -tolerance)}.')
+            f'. {_verdict(gap >= -tolerance)}. {_compared_arm(pairs)}')
+
+
+def _compared_arm(pairs: Sequence[Pair]) -> str:
+    """Whether catching up is to a converged pre-trained arm."""
+    plateau = pretrained_plateau(pairs)
+    if plateau is None:
+        return ('One pre-trained schedule: whether the arm scratch is '
+                'compared with is converged is not measured.')
+    short, longest, converged = plateau
+    state = ('a converged pre-trained arm' if converged else
+             'a pre-trained arm that is still rising')
+    return (f'This is catching up to {state} ({longest.label} '
+            f'{longest.mean - short.mean:+.1f} points over {short.label}; '
+            'see Plateaus).')
+
+
+def plateaus(pairs: Sequence[Pair]) -> Optional[str]:
+    """Have the arms stopped rising (all data)? The pre-trained arm's test
+    (converged), and scratch's longest schedule against its next shorter
+    one, stated without a verdict: a scratch arm still rising is where the
+    toy stopped, not a failed claim."""
+    parts = []
+    plateau = pretrained_plateau(pairs)
+    if plateau:
+        short, longest, converged = plateau
+        parts.append(
+            f'Test: the pre-trained arm is converged, its longest schedule '
+            f'ending at most {PLATEAU_MARGIN:g} box AP above its 1x. '
+            f'Measured: {short.label} {short.describe()}, {longest.label} '
+            f'{longest.describe()}: {longest.mean - short.mean:+.1f} '
+            f'points. {_verdict(converged)}.')
+    lengths = schedules(pairs, 'scratch')
+    if len(lengths) > 1:
+        short, longest = (group(pairs, 'scratch', times)
+                          for times in lengths[-2:])
+        gain = longest.mean - short.mean
+        if abs(_points(gain)) <= PLATEAU_MARGIN:
+            state = f'a plateau (within {PLATEAU_MARGIN:g} point)'
+        elif gain > 0:
+            state = f'still rising by {gain:.1f} points'
+        else:
+            state = f'past its peak, {-gain:.1f} points lower'
+        parts.append(
+            f'Scratch (no test): {longest.label} {longest.describe()}, '
+            f'{short.label} {short.describe()}: {state}.')
+    if not parts:
+        return None
+    return ('**Plateaus** (is each arm at its best, so that claims 2 and 3 '
+            'compare finished trainings?). ' + ' '.join(parts))
 
 
 def less_data(pairs: Sequence[Pair]) -> Optional[str]:
     """Pre-training wins on the smallest training set, by less on the next
-    larger one (the next subset, or all the data)."""
+    larger one (the next subset, or all the data); the subset is less data
+    for the pre-trained arm too, and scratch overfits it."""
     sizes = sorted({run.train_images for run, _ in pairs
                     if run.train_images})
     if not sizes:
@@ -164,15 +193,43 @@ def less_data(pairs: Sequence[Pair]) -> Optional[str]:
             return None
         gaps.append((images, pre, scratch, pre.mean - scratch.mean))
     (small, pre, scratch, gap), (_, _, _, larger_gap) = gaps
-    met = gap >= LESS_DATA_MARGIN and larger_gap < gap
+    pre_all, pre_small = (group(pairs, 'pretrained', 1, images)
+                          for images in (None, small))
+    if pre_all is None or pre_small is None:
+        return None
+    drop = pre_all.mean - pre_small.mean
+    peak = scratch_peak(pairs, small)
+    met = (gap >= LESS_DATA_MARGIN and larger_gap < gap and
+           _points(drop) >= LESS_DATA_DROP and _overfits(peak))
     larger = f'{gaps[1][0]} images' if gaps[1][0] else 'all the images'
     return (f'**Less data** (claim 4: pre-training helps when data are '
             f'very small). Test: on {small} images, pre-trained box AP beats '
             f'scratch\'s best schedule by >= {LESS_DATA_MARGIN:g} points, '
-            f'and by more than on {larger}. Measured on {small} images: '
+            f'and by more than on {larger}; the subset is less data (the '
+            f'pre-trained 1x ends >= {LESS_DATA_DROP:g} points lower on it '
+            f'than on all the images); scratch overfits it (its box AP '
+            f'peaks >= {OVERFIT_DROP:g} point above the end of its longest '
+            f'schedule). Measured: {pre_all.label} {pre_all.describe()}, '
+            f'{pre_small.label} {pre_small.describe()}: {-drop:+.1f} '
+            f'points; {_describe_peak(peak)}; on {small} images '
             f'{pre.label} {pre.describe()}, best scratch ({scratch.label}) '
             f'{scratch.describe()}: {gap:+.1f} points; on {larger}: '
             f'{larger_gap:+.1f} points. {_verdict(met)}.')
+
+
+def _overfits(peak: Peak) -> bool:
+    return peak.drop is not None and _points(peak.drop) >= OVERFIT_DROP
+
+
+def _describe_peak(peak: Peak) -> str:
+    final = (f'{peak.final.label} ends at {peak.final.describe()} '
+             f'(iteration {peak.end})')
+    if peak.peak is None:
+        return f'{final}, no validation before it: no peak measured'
+    return (f'scratch peaks at {peak.peak.describe()} ({peak.peak.label}, '
+            f'iteration {peak.iteration}), {final}: drop {peak.drop:.1f} '
+            'points' + (' (no drop: highest at its end)'
+                        if peak.drop <= 0 else ''))
 
 
 def claims(pairs: Sequence[Pair], pretrain: RunLog, chance: float,
@@ -187,7 +244,8 @@ def claims(pairs: Sequence[Pair], pretrain: RunLog, chance: float,
         'curve in pretrain_curve.png). '
         f'{_verdict(final >= PRETRAIN_TOP1)}.']
     for paragraph in (convergence(pairs, iters_1x // 4),
-                      catching_up(pairs), less_data(pairs)):
+                      catching_up(pairs), plateaus(pairs),
+                      less_data(pairs)):
         if paragraph:
             text.append(paragraph)
     main, ablation = (group(pairs, init, 1) for init in
@@ -211,31 +269,16 @@ def claims(pairs: Sequence[Pair], pretrain: RunLog, chance: float,
     return text
 
 
-def runs_table(pairs: Sequence[Pair], seconds: Dict[str, float]) -> str:
-    """One Markdown row per detection run: its final metrics and time."""
-    lines = ['| run | seed | iterations | train images | box AP at 1/4 of '
-             '1x | peak box AP (iter) | final box AP | AP50 | AP75 | final '
-             'mask AP | minutes |', '|---|---|---|---|---|---|---|---|---|'
-             '---|---|']
-    for run, log in pairs:
-        box = log.metric(BOX)
-        quarter = min(box)
-        peak = max(box, key=box.get)
-        lines.append(
-            f'| {run.label} | {run.seed} | {run.max_iters} | '
-            f'{run.train_images or "all"} | {ap(log, BOX, quarter):.1f} '
-            f'({quarter}) | {ap(log, BOX, peak):.1f} ({peak}) | '
-            f'{ap(log):.1f} | {ap(log, "coco/bbox_mAP_50"):.1f} | '
-            f'{ap(log, "coco/bbox_mAP_75"):.1f} | '
-            f'{ap(log, "coco/segm_mAP"):.1f} | '
-            f'{seconds.get(run.name, float("nan")) / 60:.1f} |')
-    return '\n'.join(lines)
-
-
 def write_report(path: str, pairs: Sequence[Pair], pretrain: RunLog,
                  chance: float, iters_1x: int, table: str,
-                 seconds: Dict[str, float], header: Sequence[str]) -> str:
-    """Writes the report; returns its text."""
+                 seconds: Dict[str, float], header: Sequence[str],
+                 time_line: str = '') -> str:
+    """Writes the report; returns its text.
+
+    Args:
+        time_line: The "Time line" section's Markdown
+            (:func:`.timeline.time_line`); none when empty.
+    """
     lines = ['# Toy-scale study: pre-training vs random init', '']
     lines += list(header) + ['']
     lines += ['## The claims, tested', '',
@@ -244,8 +287,10 @@ def write_report(path: str, pairs: Sequence[Pair], pretrain: RunLog,
               'validation images, final validation of each run.', '']
     lines += [f'- {paragraph}' for paragraph in
               claims(pairs, pretrain, chance, iters_1x)]
-    lines += ['', '## Runs', '', runs_table(pairs, seconds), '',
-              "## Table 1 layout (first seed, each init at its best "
+    lines += ['', '## Runs', '', runs_table(pairs, seconds), '']
+    if time_line:
+        lines += ['## Time line', '', time_line, '']
+    lines += ["## Table 1 layout (first seed, each init at its best "
               "schedule)", '', table, '',
               '![curves](curves.png)', '',
               '![pre-training](pretrain_curve.png)', '']

@@ -1,0 +1,74 @@
+"""The report's tables: each detection run's numbers, and the time line.
+
+The time line is when each run trained, in minutes since this invocation of
+the study started: ``timings.json`` holds ``time_line = {NAME: {'start': s,
+'end': s}}`` (seconds since the invocation started) for the runs it
+trained (:func:`.run.run_study`). The runs it found trained already, by an
+earlier invocation, have none: they are listed as reused, and so is every
+run of a ``timings.json`` written before the time line existed.
+"""
+from typing import Dict, Sequence
+
+from rethink_mmdet.analysis.paper_table import format_table
+
+from .groups import BOX, Pair, ap
+from .plan import Run
+
+MASK = 'coco/segm_mAP'
+
+
+def runs_table(pairs: Sequence[Pair], seconds: Dict[str, float]) -> str:
+    """One Markdown row per detection run: its final metrics and time; a
+    mask AP column only when a run logged mask AP (a Faster R-CNN has
+    none)."""
+    masks = any(MASK in record for _, log in pairs
+                for record in log.val.values())
+    header = ['run', 'seed', 'iterations', 'train images',
+              'box AP at 1/4 of 1x', 'peak box AP (iter)', 'final box AP',
+              'AP50', 'AP75'] + ['final mask AP'] * masks + ['minutes']
+    rows = []
+    for run, log in pairs:
+        box = log.metric(BOX)
+        quarter = min(box)
+        peak = max(box, key=box.get)
+        row = [run.label, str(run.seed), str(run.max_iters),
+               str(run.train_images or 'all'),
+               f'{ap(log, BOX, quarter):.1f} ({quarter})',
+               f'{ap(log, BOX, peak):.1f} ({peak})', f'{ap(log):.1f}',
+               f'{ap(log, "coco/bbox_mAP_50"):.1f}',
+               f'{ap(log, "coco/bbox_mAP_75"):.1f}']
+        if masks:
+            has_mask = any(MASK in record for record in log.val.values())
+            row.append(f'{ap(log, MASK):.1f}' if has_mask else '-')
+        rows.append(row + [
+            f'{seconds.get(run.name, float("nan")) / 60:.1f}'])
+    return format_table(rows, markdown=True, header=header)
+
+
+def time_line(runs: Sequence[Run], stamps: Dict[str, Dict[str, float]],
+              total_seconds: float) -> str:
+    """The report's time line: a Markdown table of the runs this invocation
+    trained, by start, then the reused ones, and the invocation's wall time.
+
+    Args:
+        runs: Every run of the study, the pre-training included.
+        stamps: Start and end of each run trained, in seconds since the
+            invocation started (``timings.json``'s ``time_line``).
+        total_seconds: The invocation's wall time up to the report.
+    """
+    trained = sorted((run for run in runs if run.name in stamps),
+                     key=lambda run: stamps[run.name]['start'])
+    rows = []
+    for run in trained:
+        start, end = stamps[run.name]['start'], stamps[run.name]['end']
+        rows.append([run.label, str(run.seed), f'{start / 60:.1f}',
+                     f'{end / 60:.1f}', f'{(end - start) / 60:.1f}'])
+    reused = [run for run in runs if run.name not in stamps]
+    rows += [[run.label, str(run.seed), 'reused', '-', '-']
+             for run in reused]
+    table = format_table(rows, markdown=True, header=[
+        'run', 'seed', 'start (min)', 'end (min)', 'wall minutes'])
+    return (f'{table}\n\nStudy wall time: {total_seconds / 60:.1f} min '
+            '(this invocation of tools/study.py, from its start to the '
+            f'report): {len(trained)} runs trained, {len(reused)} reused '
+            'from an earlier invocation.')
