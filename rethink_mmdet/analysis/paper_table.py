@@ -7,7 +7,7 @@ schedule), its box AP/AP50/AP75 and mask AP/AP50/AP75 in %, a Δ row
 ``configs/metafile.yml`` holds for its config, with the gap.
 """
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .work_dirs import RunLog
 
@@ -99,6 +99,18 @@ def _reference_text(reference: dict) -> str:
 
 HEADER = ['model', 'init', 'run', *[c for c, _ in COLUMNS],
           'reference box/mask', 'box gap']
+
+
+def without_absent_metrics(rows: List[List[str]], header: Sequence[str]
+                           ) -> Tuple[List[List[str]], List[str]]:
+    """The rows and header without the metric columns no row has (all
+    '-'): a detector without a mask head gets no mask columns."""
+    metrics = range(3, 3 + len(COLUMNS))  # after model, init, run
+    absent = {i for i in metrics if rows and all(row[i] == '-'
+                                                 for row in rows)}
+    keep = [i for i in range(len(header)) if i not in absent]
+    return ([[row[i] for i in keep] for row in rows],
+            [header[i] for i in keep])
 
 
 def format_table(rows: List[List[str]], markdown: bool = False,
