@@ -52,41 +52,45 @@ def _save_json(path: str, value) -> None:
 
 
 def _analyse(runs, pretrain, out: str, timings: dict, header,
-             iters_1x: int) -> Dict[str, str]:
+             iters_1x: int, total_seconds: float) -> Dict[str, str]:
     """The curves, the Table 1 layout and the report, from the logs."""
     from rethink_mmdet.analysis import read_work_dir
-    from rethink_mmdet.analysis.curves import plot_curves
+    from rethink_mmdet.analysis.curves import plot_curves, plot_seed_groups
     from rethink_mmdet.analysis.paper_table import (
         HEADER,
         build_rows,
         format_table,
+        without_absent_metrics,
     )
     from rethink_mmdet.datasets.synthetic_shapes import CLASSES
 
     from .report import write_report
+    from .tables import time_line
 
     detection = [run for run in runs if run.kind == 'detection']
     logs = [read_work_dir(run.work_dir) for run in detection]
-    # The curves of the first seed: the others' lines would hide them.
-    first = [i for i, run in enumerate(detection)
-             if run.seed == detection[0].seed]
     figure = osp.join(out, 'curves.png')
-    _, csv_path = plot_curves([logs[i] for i in first],
-                              ['bbox_mAP', 'segm_mAP'], figure,
-                              legends=[detection[i].label for i in first])
+    # A mask AP subplot only where the detector has a mask head.
+    _, csv_path = plot_seed_groups(logs, [run.label for run in detection],
+                                   ['bbox_mAP', 'segm_mAP'], figure)
     pretrain_figure = osp.join(out, 'pretrain_curve.png')
     plot_curves([pretrain], ['cls/top1'], pretrain_figure,
                 legends=['pre-training, held-out top-1'])
-    # No reference numbers exist for the toy: the metafile columns go.
-    rows = [row[:-2] for row in build_rows([logs[i] for i in first])]
-    table = format_table(rows, markdown=True, header=HEADER[:-2])
+    # The table's runs are the first seed's; no reference numbers exist for
+    # the toy, so the metafile columns go.
+    first = [log for run, log in zip(detection, logs)
+             if run.seed == detection[0].seed]
+    rows, table_header = without_absent_metrics(
+        [row[:-2] for row in build_rows(first)], HEADER[:-2])
+    table = format_table(rows, markdown=True, header=table_header)
     table_path = osp.join(out, 'table.md')
     with open(table_path, 'w') as f:
         f.write(table + '\n')
     report_path = osp.join(out, 'report.md')
     write_report(report_path, list(zip(detection, logs)), pretrain,
                  100 / len(CLASSES), iters_1x, table, timings['runs'],
-                 header)
+                 header, time_line(runs, timings['time_line'],
+                                   total_seconds))
     return dict(figure=figure, csv=csv_path, pretrain=pretrain_figure,
                 table=table_path, report=report_path)
 
@@ -181,6 +185,9 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
     timings_path = osp.join(out, 'timings.json')
     timings = _load_timings(timings_path)
     start = time.time()
+    # This invocation's time line: seconds since ``start`` of the runs it
+    # trains; the others are reused (study/tables.py).
+    timings['time_line'] = {}
 
     print('== 1/4 data', flush=True)
     data = _prepare_data(scale, out, less_data)
@@ -217,10 +224,14 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
         if is_done(run):
             print(f'already trained: {run.work_dir}', flush=True)
         else:
+            began = time.time() - start
             seconds = train(run, progress, env=env, verbose=verbose)
             with timings_lock:
                 timings['runs'][run.name] = round(
                     timings['runs'].get(run.name, 0) + seconds, 1)
+                timings['time_line'][run.name] = dict(
+                    start=round(began, 1),
+                    end=round(time.time() - start, 1))
                 _save_json(timings_path, timings)
             print(f'{run.label} took {format_seconds(seconds)}', flush=True)
         if run.kind == 'pretrain' and not osp.isfile(backbone):
@@ -261,7 +272,7 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
         f'this invocation {(time.time() - start) / 60:.1f} min before '
         'the analysis.'] + pretrain_header
     paths = _analyse(runs, pretrain_log, out, timings, header,
-                     scale.iters_1x)
+                     scale.iters_1x, time.time() - start)
     timings['phases']['analysis'] = round(time.time() - analysis_start, 1)
     timings['phases']['last_invocation'] = round(time.time() - start, 1)
     _save_json(timings_path, timings)

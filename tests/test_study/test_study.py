@@ -293,14 +293,18 @@ def test_tiny_study_end_to_end_and_rerun(tmp_path):
         length = 8 if '-2x-' in name else 4
         assert sorted(log.val) == [1, 2] + list(range(4, length + 1, 4)), (
             name)
-    # The CSV holds exactly the logged validations.
+    # The CSV holds exactly the logged validations (one seed: the mean,
+    # min and max of each run's group are its values).
     with open(out / 'curves.csv') as f:
         rows = list(csv.DictReader(f))
     logged = sorted((it, key, round(rec[key], 6))
                     for log in runs.values() for it, rec in log.val.items()
-                    for key in ('coco/bbox_mAP', 'coco/segm_mAP'))
+                    for key in ('coco/bbox_mAP', 'coco/segm_mAP')
+                    if key in rec)
     assert sorted((int(r['iteration']), r['metric'],
-                   round(float(r['value']), 6)) for r in rows) == logged
+                   round(float(r['mean']), 6)) for r in rows) == logged
+    assert all(r['seeds'] == '1' and r['min'] == r['mean'] == r['max']
+               for r in rows)
     # Table and report show each run's final box AP, in %.
     table = (out / 'table.md').read_text()
     report = (out / 'report.md').read_text()
@@ -311,6 +315,9 @@ def test_tiny_study_end_to_end_and_rerun(tmp_path):
     for claim in ('Pre-training', 'Convergence', 'Catching up',
                   'Less data'):
         assert f'**{claim}**' in report
+    # Every run trained now: each on the time line with its minutes.
+    assert '## Time line' in report
+    assert '5 runs trained, 0 reused' in report
 
     done = {p: p.stat().st_mtime for p in out.glob('runs/*/study_done.json')}
     assert len(done) == 5
@@ -320,7 +327,10 @@ def test_tiny_study_end_to_end_and_rerun(tmp_path):
     assert second.stdout.count('already trained') == 5
     assert {p: p.stat().st_mtime for p in done} == done
     with open(out / 'timings.json') as f:
-        assert len(json.load(f)['runs']) == 5
+        timings = json.load(f)
+    assert len(timings['runs']) == 5
+    assert timings['time_line'] == {}  # the second invocation trained none
+    assert '0 runs trained, 5 reused' in (out / 'report.md').read_text()
 
 
 @pytest.mark.slow
