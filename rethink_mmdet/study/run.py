@@ -140,7 +140,7 @@ def _shipped_pretraining(backbone: str):
 
 
 def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
-              seed: int = 0, seeds: int = 1, less_data: bool = True,
+              seed: int = 0, seeds: int = 2, less_data: bool = True,
               verbose: bool = False, jobs: int = 2,
               pretrain: bool = False) -> Dict[str, str]:
     """Runs (or resumes) the whole study; returns the output files by name.
@@ -150,7 +150,8 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
         out: Output folder.
         seed: Seed of the pre-training and of the first detection seed.
         seeds: Detection runs are repeated with seeds ``seed``,
-            ``seed + 1``, ...: the report's spread. Runs already trained
+            ``seed + 1``, ...: the report's spread (two by default, the
+            fewest that measure one). Runs already trained
             (for example by an earlier study with fewer seeds) are reused.
         less_data: Also train the less-data runs.
         verbose: Also print the trainings' own logs.

@@ -266,7 +266,7 @@ def test_the_seed_spread_widens_the_catching_up_tolerance():
 def test_tiny_study_end_to_end_and_rerun(tmp_path):
     out = tmp_path / 'study'
     command = [sys.executable, 'tools/study.py', '--scale', 'tiny', '--out',
-               str(out), '--seed', '1', '--pretrain']
+               str(out), '--seed', '1', '--seeds', '1', '--pretrain']
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
     first = subprocess.run(command, cwd=REPO_ROOT, env=env,
                            capture_output=True, text=True, timeout=900)
