@@ -210,8 +210,9 @@ def less_data(pairs: Sequence[Pair]) -> Optional[str]:
             f'than on all the images); scratch overfits it (its box AP '
             f'peaks >= {OVERFIT_DROP:g} point above the end of its longest '
             f'schedule). Measured: {pre_all.label} {pre_all.describe()}, '
-            f'{pre_small.label} {pre_small.describe()}: {-drop:+.1f} '
-            f'points; {_describe_peak(peak)}; on {small} images '
+            f'{pre_small.label} {pre_small.describe()}: '
+            f'{pre_small.mean - pre_all.mean:+.1f} points; '
+            f'{_describe_peak(peak)}; on {small} images '
             f'{pre.label} {pre.describe()}, best scratch ({scratch.label}) '
             f'{scratch.describe()}: {gap:+.1f} points; on {larger}: '
             f'{larger_gap:+.1f} points. {_verdict(met)}.')

@@ -83,10 +83,12 @@ def test_scratch_longest_schedule_against_the_next_shorter(scratch_4x,
             f'28.0: {state}.') in _paragraph(pairs, 'Plateaus')
 
 
-def test_without_a_second_schedule_there_is_no_plateau_paragraph():
+def test_paragraphs_without_their_runs_are_omitted():
     pairs = [_pair('pretrained', 1, {25: 10.0, 100: 30.0}),
              _pair('scratch', 4, {25: 3.0, 400: 29.0})]
-    assert _paragraph(pairs, 'Plateaus') is None
+    # One schedule per init, no subsets, no nothing-frozen ablation.
+    for claim in ('Plateaus', 'Less data', 'Ablation'):
+        assert _paragraph(pairs, claim) is None
     assert ('One pre-trained schedule: whether the arm scratch is compared '
             'with is converged is not measured.') in _paragraph(
                 pairs, 'Catching up')
