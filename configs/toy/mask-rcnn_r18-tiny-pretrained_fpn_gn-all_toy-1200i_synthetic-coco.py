@@ -1,4 +1,4 @@
-# Toy study (docs/configs.md): pre-trained, 1200 iterations.
+# Toy, from the toy pre-training (docs/configs.md): 1200 iterations.
 _base_ = './mask-rcnn_r18-tiny-scratch_fpn_gn-all_toy-1200i_synthetic-coco.py'
 model = dict(
     backbone=dict(

@@ -19,6 +19,7 @@ import os
 import os.path as osp
 import threading
 import time
+from functools import partial
 from typing import Dict
 
 from rethink_mmdet.runner import UsageError
@@ -26,10 +27,16 @@ from rethink_mmdet.runner import UsageError
 
 def _prepare_data(scale, out: str, less_data: bool) -> Dict[str, object]:
     from rethink_mmdet.datasets import make_coco_subset
-    from rethink_mmdet.datasets.synthetic_coco import generate_if_needed
+    from rethink_mmdet.datasets.synthetic_coco import (
+        generate_if_needed,
+        make_synthetic_coco,
+    )
     root = (osp.join(out, scale.data_root) if scale.data_in_out else
             scale.data_root)
-    ann_files = generate_if_needed(root, scale.num_train, scale.num_val)
+    ann_files = generate_if_needed(
+        root, scale.num_train, scale.num_val,
+        make=partial(make_synthetic_coco, object_size=scale.object_size),
+        stamp_extra=dict(object_size=list(scale.object_size)))
     subsets = {}
     for images, _ in (scale.subsets if less_data else ()):
         subsets[images] = osp.abspath(osp.join(

@@ -1,6 +1,7 @@
 """The toy study: its schedules, ETA and report, and a reduced run end to
 end through tools/study.py (the same pipeline as `make study`)."""
 import csv
+import dataclasses
 import json
 import os
 import os.path as osp
@@ -27,19 +28,23 @@ from rethink_mmdet.testing import REPO_ROOT, read_run_checkpoint
 
 
 def test_schedules_follow_the_papers_rule_scaled_to_the_toy(tmp_path):
-    runs = plan_runs(SCALES['full'], str(tmp_path), '/data', seeds=[3, 4],
-                     subset_anns={20: '/data/sub20.json',
-                                  100: '/data/sub100.json'})
+    # The ablation is not in the default plan; a scale that asks for it
+    # gets its config.
+    scale = dataclasses.replace(
+        SCALES['full'], schedules=dict(SCALES['full'].schedules,
+                                       **{'pretrained-unfrozen': (1,)}))
+    runs = plan_runs(scale, str(tmp_path), '/data', seeds=[3, 4],
+                     subset_anns={50: '/data/sub50.json'})
     by_label = {(run.label, run.seed): run for run in runs}
-    # 1x = 180 iterations: the standard 1x's drops at 2/3 and 8/9 of it;
+    # 1x = 1000 iterations: the standard 1x's drops at 2/3 and 8/9 of it;
     # Nx: the last 2/3 and 2/9 of a 1x (60k and 20k of 90k).
-    expected = {'pre-trained 1x': (180, [120, 160]),
-                'pre-trained, nothing frozen 1x': (180, [120, 160]),
-                'scratch 1x': (180, [120, 160]),
-                'scratch 2x': (360, [240, 320]),
-                'scratch 4x': (720, [600, 680]),
-                'scratch 2x, 100 images': (360, [240, 320]),
-                'scratch 1x, 20 images': (180, [120, 160])}
+    expected = {'pre-trained 1x': (1000, [667, 889]),
+                'pre-trained 2x': (2000, [1333, 1778]),
+                'pre-trained, nothing frozen 1x': (1000, [667, 889]),
+                'scratch 2x': (2000, [1333, 1778]),
+                'scratch 4x': (4000, [3333, 3778]),
+                'pre-trained 1x, 50 images': (1000, [667, 889]),
+                'scratch 2x, 50 images': (2000, [1333, 1778])}
     for seed in (3, 4):
         for label, (iters, drops) in expected.items():
             run = by_label[label, seed]
@@ -48,14 +53,14 @@ def test_schedules_follow_the_papers_rule_scaled_to_the_toy(tmp_path):
             assert rule_drop_points(cfg.param_scheduler[1], iters) == drops
             assert cfg.randomness == dict(seed=seed, deterministic=True)
             assert cfg.train_dataloader.dataset.data_root == '/data/'
+            assert cfg.train_dataloader.batch_size == 4
+            assert cfg.model.type == 'FasterRCNN'
             # Validations at 1/4 and 1/2 of a 1x, then every 1x.
-            assert cfg.train_cfg.val_interval == 45
-            assert cfg.train_cfg.dynamic_intervals == [(92, 180)]
+            assert cfg.train_cfg.val_interval == 250
+            assert cfg.train_cfg.dynamic_intervals == [(502, 1000)]
     small = [run for run in runs if run.train_images]
     assert {run.label for run in small} == {
-        'scratch 1x, 20 images', 'scratch 2x, 20 images',
-        'pre-trained 1x, 20 images', 'scratch 2x, 100 images',
-        'pre-trained 1x, 100 images'}
+        'scratch 2x, 50 images', 'pre-trained 1x, 50 images'}
     for run in small:
         cfg = Config.fromfile(run.config)
         assert cfg.train_dataloader.dataset.ann_file == (
@@ -68,10 +73,14 @@ def test_schedules_follow_the_papers_rule_scaled_to_the_toy(tmp_path):
             'imagenet://')
     assert main.model.backbone.frozen_stages == 1
     assert ablation.model.backbone.frozen_stages == -1
+    assert len(runs) == 1 + 2 * 7
+    runs = plan_runs(SCALES['full'], str(tmp_path), '/data', seeds=[3, 4],
+                     subset_anns={50: '/data/sub50.json'})
+    assert not any(run.init == 'pretrained-unfrozen' for run in runs)
     # One pre-training; every detection run once per seed.
     assert [run.kind for run in runs].count('pretrain') == 1
     assert runs[0].kind == 'pretrain'
-    assert len(runs) == 1 + 2 * 10
+    assert len(runs) == 1 + 2 * 6
     # More images seen in pre-training than in the longest fine-tuning.
     pretrain = Config.fromfile(runs[0].config)
     longest = max(run.max_iters for run in runs[1:])
@@ -81,8 +90,7 @@ def test_schedules_follow_the_papers_rule_scaled_to_the_toy(tmp_path):
     # Without --pretrain, the same detection runs fine-tune the shipped
     # classifier.
     shipped = plan_runs(SCALES['full'], str(tmp_path), '/data', seeds=[3, 4],
-                        subset_anns={20: '/data/sub20.json',
-                                     100: '/data/sub100.json'},
+                        subset_anns={50: '/data/sub50.json'},
                         pretrain=False)
     assert [run.name for run in shipped] == [run.name for run in runs[1:]]
 
@@ -286,7 +294,7 @@ def test_tiny_study_end_to_end_and_rerun(tmp_path):
     assert record['seed'] == 1
 
     runs = {osp.basename(d): read_work_dir(str(d))
-            for d in (out / 'runs').iterdir() if 'mask-rcnn' in d.name}
+            for d in (out / 'runs').iterdir() if 'faster-rcnn' in d.name}
     assert len(runs) == 4
     # Validated at 1/4 and 1/2 of the 1x (4 iterations), then every 1x.
     for name, log in runs.items():
@@ -301,6 +309,8 @@ def test_tiny_study_end_to_end_and_rerun(tmp_path):
                     for log in runs.values() for it, rec in log.val.items()
                     for key in ('coco/bbox_mAP', 'coco/segm_mAP')
                     if key in rec)
+    # Faster R-CNN: box AP only.
+    assert {key for _, key, _ in logged} == {'coco/bbox_mAP'}
     assert sorted((int(r['iteration']), r['metric'],
                    round(float(r['mean']), 6)) for r in rows) == logged
     assert all(r['seeds'] == '1' and r['min'] == r['mean'] == r['max']
