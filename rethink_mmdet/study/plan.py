@@ -2,10 +2,10 @@
 
 The study is the paper's main experiment at laptop scale (tools/study.py):
 pre-train the toy backbone on a generated classification task (the stand-in
-for ImageNet), then train the toy Mask R-CNN from scratch at 1x..4x and from
-that backbone at 1x (the paper's way: stem and stage 1 frozen, GroupNorm
-training; plus the ablation with nothing frozen), and both again on small
-subsets of the training images, once per seed.
+for ImageNet), then train the toy Faster R-CNN from scratch at 2x and 4x and
+from that backbone at 1x and 2x (the paper's way: stem and stage 1 frozen,
+GroupNorm training; a scale may add the ablation with nothing frozen), and
+both again on a small subset of the training images, once per seed.
 
 Each run is an ordinary config under ``OUT/configs/``: a few lines over the
 committed toy configs (same bases as the paper rows), with the schedule

@@ -6,7 +6,7 @@ to end.
    for ImageNet, :mod:`.backbone`), or with ``pretrain`` train it on its
    generated classification task; save its backbone as an ImageNet-style
    checkpoint;
-3. train the toy Mask R-CNN from scratch and from that backbone at several
+3. train the toy Faster R-CNN from scratch and from that backbone at several
    schedule lengths (and both on a small subset), validating as they train;
 4. draw the curves, build the Table-1-style table and write report.md.
 
