@@ -132,6 +132,13 @@ def _check_worker(rank, port, data_root, work_dir, out_dir):
         outcome = f'error: {e}'
     with open(osp.join(out_dir, f'rank{rank}.json'), 'w') as f:
         json.dump(dict(calls=len(calls), outcome=outcome), f)
+    # A training job goes on with the group; this one ends here. Leaving
+    # gloo's threads to the interpreter's exit aborted a rank once in CI
+    # ("terminate called without an active exception").
+    import torch.distributed as torch_dist
+    if torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
 
 
 def _run_two_ranks(data_root, work_dir, out_dir):
