@@ -131,7 +131,7 @@ def plot_seed_groups(runs: Sequence[RunLog], labels: Sequence[str],
     for label, run in zip(labels, runs):
         groups.setdefault(label, []).append(run)
     keys = [key for key in _metric_keys(metrics)
-            if any(_has_metric(run, key) for run in runs)]
+            if any(run.has_metric(key) for run in runs)]
     figure, axes = _subplots(len(keys))
     rows = []
     for index, (label, members) in enumerate(groups.items()):
@@ -139,7 +139,7 @@ def plot_seed_groups(runs: Sequence[RunLog], labels: Sequence[str],
         init = members[0].init
         drops = members[0].lr_drops()  # the seeds share the schedule
         for key, axis in zip(keys, axes):
-            if not all(_has_metric(run, key) for run in members):
+            if not all(run.has_metric(key) for run in members):
                 continue
             points = seed_group_points(members, key)
             percent = _percent(key)
@@ -159,10 +159,6 @@ def plot_seed_groups(runs: Sequence[RunLog], labels: Sequence[str],
     return _save(figure, axes, keys, 'iters', out,
                  ['group', 'init', 'metric', 'iteration', 'seeds', 'mean',
                   'min', 'max'], rows)
-
-
-def _has_metric(run: RunLog, key: str) -> bool:
-    return any(key in record for record in run.val.values())
 
 
 def _metric_keys(metrics: Sequence[str]) -> List[str]:

@@ -36,6 +36,11 @@ class RunLog:
     val: Dict[int, dict] = field(default_factory=dict)
     config_path: Optional[str] = None
 
+    def has_metric(self, key: str) -> bool:
+        """Whether any validation logged ``key`` (a Faster R-CNN logs no
+        ``'coco/segm_mAP'``)."""
+        return any(key in record for record in self.val.values())
+
     def metric(self, key: str) -> Dict[int, float]:
         """One validation metric by iteration, e.g. ``'coco/bbox_mAP'``."""
         values = {it: rec[key] for it, rec in self.val.items() if key in rec}

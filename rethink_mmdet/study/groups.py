@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from statistics import mean
 from typing import List, Optional, Sequence, Tuple
 
+from rethink_mmdet.analysis.curves import seed_group_points
 from rethink_mmdet.analysis.work_dirs import RunLog
 
 from .plan import Run
@@ -126,9 +127,8 @@ def scratch_peak(pairs: Sequence[Pair], images: Optional[int]
         return None
     runs = [(run, log) for run, log in pairs if run.init == 'scratch' and
             run.train_images == images]
-    longest = [log.metric(BOX) for run, log in runs
-               if run.times == lengths[-1]]
-    common = sorted(set.intersection(*(set(curve) for curve in longest)))
+    common = list(seed_group_points(
+        [log for run, log in runs if run.times == lengths[-1]], BOX))
     end = common[-1]
     points = [(group(pairs, 'scratch', lengths[-1], images, it), it)
               for it in common[:-1]]

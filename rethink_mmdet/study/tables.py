@@ -21,8 +21,7 @@ def runs_table(pairs: Sequence[Pair], seconds: Dict[str, float]) -> str:
     """One Markdown row per detection run: its final metrics and time; a
     mask AP column only when a run logged mask AP (a Faster R-CNN has
     none)."""
-    masks = any(MASK in record for _, log in pairs
-                for record in log.val.values())
+    masks = any(log.has_metric(MASK) for _, log in pairs)
     header = ['run', 'seed', 'iterations', 'train images',
               'box AP at 1/4 of 1x', 'peak box AP (iter)', 'final box AP',
               'AP50', 'AP75'] + ['final mask AP'] * masks + ['minutes']
@@ -38,8 +37,8 @@ def runs_table(pairs: Sequence[Pair], seconds: Dict[str, float]) -> str:
                f'{ap(log, "coco/bbox_mAP_50"):.1f}',
                f'{ap(log, "coco/bbox_mAP_75"):.1f}']
         if masks:
-            has_mask = any(MASK in record for record in log.val.values())
-            row.append(f'{ap(log, MASK):.1f}' if has_mask else '-')
+            row.append(f'{ap(log, MASK):.1f}' if log.has_metric(MASK)
+                       else '-')
         rows.append(row + [
             f'{seconds.get(run.name, float("nan")) / 60:.1f}'])
     return format_table(rows, markdown=True, header=header)
