@@ -93,8 +93,8 @@ def convergence(pairs: Sequence[Pair], iteration: int) -> Optional[str]:
     pre = group(pairs, 'pretrained', 1, None, iteration)
     if scratch is None or pre is None:
         return None
-    met = (pre.mean >= EARLY_RATIO * scratch.mean and
-           pre.mean - scratch.mean >= EARLY_MARGIN)
+    met = (_points(pre.mean - EARLY_RATIO * scratch.mean) >= 0 and
+           _points(pre.mean - scratch.mean) >= EARLY_MARGIN)
     return (f'**Convergence** (claim 3: pre-training speeds up early '
             f'convergence). Test: after the first quarter of a 1x '
             f'(iteration {iteration}), pre-trained box AP >= '
@@ -125,7 +125,8 @@ def catching_up(pairs: Sequence[Pair]) -> Optional[str]:
             f'{pre.describe()}: {gap:+.1f} points, tolerance '
             f'{tolerance:.1f}' + (' (one seed: no spread measured)'
                                   if seeds == 1 else '') +
-            f'. {_verdict(gap >= -tolerance)}. {_compared_arm(pairs)}')
+            f'. {_verdict(_points(gap + tolerance) >= 0)}. '
+            f'{_compared_arm(pairs)}')
 
 
 def _compared_arm(pairs: Sequence[Pair]) -> str:
@@ -199,7 +200,8 @@ def less_data(pairs: Sequence[Pair]) -> Optional[str]:
         return None
     drop = pre_all.mean - pre_small.mean
     peak = scratch_peak(pairs, small)
-    met = (gap >= LESS_DATA_MARGIN and larger_gap < gap and
+    met = (_points(gap) >= LESS_DATA_MARGIN and
+           _points(gap - larger_gap) > 0 and
            _points(drop) >= LESS_DATA_DROP and _overfits(peak))
     larger = f'{gaps[1][0]} images' if gaps[1][0] else 'all the images'
     return (f'**Less data** (claim 4: pre-training helps when data are '

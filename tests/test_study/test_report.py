@@ -207,3 +207,44 @@ def test_time_line_of_a_timings_file_without_start_offsets():
                          '| scratch 4x | 0 | reused | - | - |',
                          '| pre-trained 1x | 1 | reused | - | - |']
     assert '1.5 min' in text[-1] and '0 runs trained, 3 reused' in text[-1]
+
+
+def _convergence(pre, scratch):
+    """The convergence paragraph when, at a quarter of the 1x (iteration
+    25), pre-trained 1x is at ``pre`` and scratch at ``scratch``."""
+    return _paragraph([_pair('pretrained', 1, {25: pre, 100: 30.0}),
+                       _pair('scratch', 2, {25: scratch, 200: 29.0})],
+                      'Convergence')
+
+
+# Each case sits exactly on its threshold, where AP logged as a fraction
+# and turned back into points misses it by ~1e-15 (8.2 - 3.2 ->
+# 4.999999999999999): the earlier thresholds compare at 1e-6 point, as
+# the plateau and overfitting ones do.
+def _catching_up(scratch_4x):
+    """Catching up, one seed, against a best pre-trained 2x at 7.0."""
+    return _paragraph(_all_data(pre=(6.5, 7.0),
+                                scratch=(4.0, 5.0, scratch_4x)),
+                      'Catching up')
+
+
+def _less_data_at(pre_small):
+    """Less data on 20 images, scratch's best (2x) ending at 3.5."""
+    return _paragraph(_less_data(pre_small=pre_small, scratch_1x=3.0,
+                                 scratch_2x={25: 1.0, 100: 6.5, 200: 3.5}),
+                      'Less data')
+
+
+@pytest.mark.parametrize('paragraph, met', [
+    pytest.param(lambda: _convergence(8.2, 3.2), True, id='5-points'),
+    pytest.param(lambda: _convergence(8.1, 3.2), False, id='4.9-points'),
+    pytest.param(lambda: _convergence(15.6, 10.4), True, id='1.5x'),
+    pytest.param(lambda: _convergence(15.5, 10.4), False, id='1.49x'),
+    pytest.param(lambda: _catching_up(6.0), True, id='1-point-below'),
+    pytest.param(lambda: _catching_up(5.9), False, id='1.1-points-below'),
+    pytest.param(lambda: _less_data_at(6.5), True, id='3-points-ahead'),
+    pytest.param(lambda: _less_data_at(6.4), False, id='2.9-points-ahead')])
+def test_the_earlier_thresholds_hold_on_their_boundary(paragraph, met):
+    text = paragraph()
+    verdict = '**met**' if met else '**not met**'
+    assert f'. {verdict}.' in text
