@@ -293,8 +293,8 @@ def write_report(path: str, pairs: Sequence[Pair], pretrain: RunLog,
     lines += ['', '## Runs', '', runs_table(pairs, seconds), '']
     if time_line:
         lines += ['## Time line', '', time_line, '']
-    lines += ["## Table 1 layout (first seed, each init at its best "
-              "schedule)", '', table, '',
+    lines += ["## Table 1 layout (each run its seeds' mean, each init at "
+              "its best schedule)", '', table, '',
               '![curves](curves.png)', '',
               '![pre-training](pretrain_curve.png)', '']
     text = '\n'.join(lines)

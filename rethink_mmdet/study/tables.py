@@ -1,4 +1,5 @@
-"""The report's tables: each detection run's numbers, and the time line.
+"""The report's tables: each detection run's numbers, the seed means the
+Table 1 layout is built from, and the time line.
 
 The time line is when each run trained, in minutes since this invocation of
 the study started: ``timings.json`` holds ``time_line = {NAME: {'start': s,
@@ -7,8 +8,10 @@ trained (:func:`.run.run_study`). The runs it found trained already, by an
 earlier invocation, have none: they are listed as reused, and so is every
 run of a ``timings.json`` written before the time line existed.
 """
-from typing import Dict, Sequence
+from statistics import mean
+from typing import Dict, List, Sequence
 
+from rethink_mmdet.analysis import RunLog
 from rethink_mmdet.analysis.paper_table import format_table
 
 from .groups import BOX, Pair, ap
@@ -42,6 +45,27 @@ def runs_table(pairs: Sequence[Pair], seconds: Dict[str, float]) -> str:
         rows.append(row + [
             f'{seconds.get(run.name, float("nan")) / 60:.1f}'])
     return format_table(rows, markdown=True, header=header)
+
+
+def seed_means(pairs: Sequence[Pair]) -> List[RunLog]:
+    """Each group of runs that differ only by seed as one log: the first
+    seed's name and config, and one validation, at the group's last
+    iteration, holding the mean over seeds of each metric every seed's
+    final validation logged (the Table 1 layout's input)."""
+    groups: Dict[str, List[RunLog]] = {}
+    for run, log in pairs:
+        groups.setdefault(run.label, []).append(log)
+    merged = []
+    for logs in groups.values():
+        finals = [log.val[max(log.val)] for log in logs]
+        keys = set.intersection(*(set(final) for final in finals))
+        merged.append(RunLog(
+            work_dir=logs[0].work_dir, name=logs[0].name,
+            config_path=logs[0].config_path,
+            val={max(max(log.val) for log in logs): {
+                key: mean(final[key] for final in finals)
+                for key in sorted(keys)}}))
+    return merged
 
 
 def time_line(runs: Sequence[Run], stamps: Dict[str, Dict[str, float]],

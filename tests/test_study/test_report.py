@@ -7,7 +7,7 @@ from rethink_mmdet.analysis import RunLog
 from rethink_mmdet.study.groups import scratch_peak
 from rethink_mmdet.study.plan import Run
 from rethink_mmdet.study.report import claims
-from rethink_mmdet.study.tables import runs_table, time_line
+from rethink_mmdet.study.tables import runs_table, seed_means, time_line
 
 
 def _pair(init, times, curve, images=None, seed=0, mask=False):
@@ -161,6 +161,23 @@ def test_the_subset_is_less_data_for_the_pretrained_arm(pre_small,
             f'{pre_small - 5.5:+.1f} points; on all the images: +1.5 '
             'points.') in less_data
     assert less_data.endswith('**met**.' if met else '**not met**.')
+
+
+def test_seed_means_are_one_log_per_group_at_its_final_validation():
+    pairs = (_all_data(pre=(30.0, 30.5)) +
+             _all_data(pre=(31.0, 32.5), scratch=(21.0, 27.0, 30.0),
+                       seed=1))
+    # Seed 1's scratch 4x also logged mask AP; seed 0's did not.
+    pairs[-1][1].val[400]['coco/segm_mAP'] = 0.15
+    merged = {log.name: log for log in seed_means(pairs)}
+    assert len(merged) == 5  # pre-trained 1x, 2x; scratch 1x, 2x, 4x
+    pre_2x = merged['pretrained-2x-None-s0']
+    assert list(pre_2x.val) == [200]
+    assert 100 * pre_2x.val[200]['coco/bbox_mAP'] == pytest.approx(31.5)
+    assert 100 * pre_2x.val[200]['coco/bbox_mAP_75'] == pytest.approx(29.5)
+    scratch_4x = merged['scratch-4x-None-s0'].val[400]
+    assert 100 * scratch_4x['coco/bbox_mAP'] == pytest.approx(29.5)
+    assert 'coco/segm_mAP' not in scratch_4x  # not every seed has it
 
 
 def test_runs_table_has_a_mask_column_only_with_mask_ap():
