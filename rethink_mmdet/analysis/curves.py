@@ -93,6 +93,18 @@ def plot_curves(runs: Sequence[RunLog], metrics: Sequence[str], out: str,
                  rows)
 
 
+def seed_groups(runs: Sequence[RunLog], labels: Sequence[str]
+                ) -> Dict[str, List[RunLog]]:
+    """The runs by label, labels in order of first appearance: runs that
+    share one are the same run trained with several seeds."""
+    if len(labels) != len(runs):
+        raise ValueError(f'{len(labels)} labels for {len(runs)} runs')
+    groups: Dict[str, List[RunLog]] = {}
+    for label, run in zip(labels, runs):
+        groups.setdefault(label, []).append(run)
+    return groups
+
+
 def seed_group_points(runs: Sequence[RunLog], key: str
                       ) -> Dict[int, List[float]]:
     """One metric of runs that differ only by seed: its values by
@@ -125,11 +137,7 @@ def plot_seed_groups(runs: Sequence[RunLog], labels: Sequence[str],
         iteration every run of the group validated at: ``group, init,
         metric, iteration, seeds, mean, min, max``, values as logged.
     """
-    if len(labels) != len(runs):
-        raise ValueError(f'{len(labels)} labels for {len(runs)} runs')
-    groups: Dict[str, List[RunLog]] = {}
-    for label, run in zip(labels, runs):
-        groups.setdefault(label, []).append(run)
+    groups = seed_groups(runs, labels)
     keys = [key for key in _metric_keys(metrics)
             if any(run.has_metric(key) for run in runs)]
     figure, axes = _subplots(len(keys))

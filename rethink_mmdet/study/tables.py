@@ -12,6 +12,7 @@ from statistics import mean
 from typing import Dict, List, Sequence
 
 from rethink_mmdet.analysis import RunLog
+from rethink_mmdet.analysis.curves import seed_groups
 from rethink_mmdet.analysis.paper_table import format_table
 
 from .groups import BOX, Pair, ap
@@ -52,19 +53,18 @@ def seed_means(pairs: Sequence[Pair]) -> List[RunLog]:
     seed's name and config, and one validation, at the group's last
     iteration, holding the mean over seeds of each metric every seed's
     final validation logged (the Table 1 layout's input)."""
-    groups: Dict[str, List[RunLog]] = {}
-    for run, log in pairs:
-        groups.setdefault(run.label, []).append(log)
+    groups = seed_groups([log for _, log in pairs],
+                         [run.label for run, _ in pairs])
     merged = []
     for logs in groups.values():
-        finals = [log.val[max(log.val)] for log in logs]
+        lasts = [max(log.val) for log in logs]
+        finals = [log.val[last] for log, last in zip(logs, lasts)]
         keys = set.intersection(*(set(final) for final in finals))
         merged.append(RunLog(
             work_dir=logs[0].work_dir, name=logs[0].name,
             config_path=logs[0].config_path,
-            val={max(max(log.val) for log in logs): {
-                key: mean(final[key] for final in finals)
-                for key in sorted(keys)}}))
+            val={max(lasts): {key: mean(final[key] for final in finals)
+                              for key in sorted(keys)}}))
     return merged
 
 
