@@ -19,6 +19,9 @@
 #   WHEELHOUSE=dir    install from this folder only (make wheelhouse), no network
 #   WHEEL_STORE=dir   mmcv builds, one folder per key (torch, CUDA, archs)
 #                     (default: ~/.cache/rethink-mmdet/wheels)
+#   SHARED_WHEEL_STORE=dir  a store read, never written (a team's, or the
+#                     machine's for a CI run with an empty WHEEL_STORE):
+#                     this key's build is copied from it into WHEEL_STORE
 #   MAX_JOBS=n        compile jobs for the mmcv build (default: all cores)
 set -euo pipefail
 
@@ -29,6 +32,9 @@ VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 STAMP="$VENV/.rethink-mmdet-setup"
 MMCV_RECORD="$VENV/.rethink-mmdet-mmcv-key"
+# A copy of the installed build, so that the environment alone says what
+# it runs (the tests read it, never the user's wheel store).
+MMCV_KEPT="$VENV/.rethink-mmdet-mmcv"
 WHEEL_STORE=${WHEEL_STORE:-${XDG_CACHE_HOME:-$HOME/.cache}/rethink-mmdet/wheels}
 PLAN=tools/misc/setup_plan.py
 
@@ -104,9 +110,19 @@ plan build
 echo "build for: $BUILD_DEVICE${TOOLKIT:+; $TOOLKIT}${TORCH_CUDA_ARCH_LIST:+; archs $TORCH_CUDA_ARCH_LIST}"
 echo "key: $MMCV_KEY"
 if [ "$(cat "$MMCV_RECORD" 2>/dev/null)" = "$MMCV_KEY" ] \
+    && ls "$MMCV_KEPT"/mmcv-*.whl >/dev/null 2>&1 \
     && py -c 'import mmcv.ops' 2>/dev/null; then
     echo "this build is already installed"
 else
+    shared=${SHARED_WHEEL_STORE:-/nonexistent}/$MMCV_KEY
+    if [ ! -d "$WHEEL_STORE/$MMCV_KEY" ] && ls "$shared"/mmcv-*.whl >/dev/null 2>&1; then
+        echo "copying this key's build from $shared"
+        mkdir -p "$WHEEL_STORE"
+        copy_dir=$(mktemp -d "$WHEEL_STORE/.copy-XXXXXX")
+        cp "$shared"/mmcv-*.whl "$copy_dir/"
+        chmod 755 "$copy_dir"
+        mv -T "$copy_dir" "$WHEEL_STORE/$MMCV_KEY" 2>/dev/null || rm -rf "$copy_dir"
+    fi
     wheel=$(ls "${WHEELHOUSE:-/nonexistent}/mmcv/$MMCV_KEY"/mmcv-*.whl \
         "$WHEEL_STORE/$MMCV_KEY"/mmcv-*.whl 2>/dev/null | head -n 1 || true)
     if [ -z "$wheel" ]; then
@@ -158,10 +174,13 @@ else
     echo "installing $wheel"
     pip_install "${MMCV_DEPS[@]}"
     pip_install --force-reinstall --no-deps "$wheel"
+    rm -rf "$MMCV_KEPT"
+    mkdir -p "$MMCV_KEPT"
+    cp "$wheel" "$MMCV_KEPT/"
     echo "$MMCV_KEY" > "$MMCV_RECORD"
 fi
 
-step "mmdet 3.3.0, pycocotools, faster-coco-eval and test tools (pytest, import-linter, ruff)"
+step "mmdet 3.3.0, pycocotools, faster-coco-eval and test tools (pytest, import-linter, ruff, uv)"
 pip_install "${STACK[@]}"
 
 step "rethink_mmdet (editable)"
@@ -189,8 +208,10 @@ print(f'torch {torch.__version__}, mmengine {mmengine.__version__}, '
       f'mmcv {mmcv.__version__}, mmdet {mmdet.__version__}, '
       f'rethink_mmdet {rethink_mmdet.__version__}')
 EOF
-"$VENV/bin/mim" list 2>/dev/null | grep rethink-mmdet \
-    || fail "'mim list' does not show rethink-mmdet"
+# python -m: where the parent environment already has openmim (an
+# image's), pip installs no mim script into $VENV/bin.
+py -m mim list 2>/dev/null | grep rethink-mmdet \
+    || fail "'python -m mim list' does not show rethink-mmdet"
 
 py "$PLAN" stamp-write "$STAMP" "$MMCV_KEY" "$check_json"
 now=$(date +%s)

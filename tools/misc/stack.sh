@@ -22,9 +22,11 @@ OPENCV=(opencv-python-headless)
 OPENCV_DISTS=(opencv-python opencv-python-headless opencv-contrib-python
               opencv-contrib-python-headless)
 # faster-coco-eval backs FasterCocoMetric, our configs' COCO metric; then
-# the test tools (pytest, import-linter, ruff).
+# the test tools (pytest, import-linter, ruff, and uv, which makes the
+# tests' image environments as a GPU image's are made).
 STACK=("mmdet==3.3.0" pycocotools "faster-coco-eval==1.8.0"
-       "pytest>=7" "pytest-xdist>=3" "import-linter>=2.1" "ruff>=0.6")
+       "pytest>=7" "pytest-xdist>=3" "import-linter>=2.1" "ruff>=0.6"
+       "uv>=0.4")
 # openmim's declared dependencies pull openxlab, which pins setuptools~=60.2
 # and so conflicts with torch; these are the modules mim's commands import.
 MIM=("openmim==0.3.9")
