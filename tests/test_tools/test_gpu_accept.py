@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from rethink_mmdet.testing import REPO_ROOT
+from rethink_mmdet.testing.environments import hermetic_env, uv_image
 
 sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'misc'))
 import gpu_accept  # noqa: E402
@@ -107,12 +108,18 @@ def test_a_benchmark_whose_losses_differ_fails_its_stage(tmp_path):
 
 
 @pytest.mark.slow
-def test_rehearsal_on_cpu_processes(tmp_path):
+def test_rehearsal_on_cpu_processes(wheelhouse, tmp_path):
+    """The stages as on a GPU node, offline from the session's wheelhouse,
+    into the image's own environment (VENV=): made by uv with torch in it
+    and no pip, as a GPU image has it."""
+    env = hermetic_env(str(tmp_path), WHEELHOUSE=str(wheelhouse))
+    venv = tmp_path / 'image'
+    uv_image(str(venv), env)
     out = tmp_path / 'accept'
     result = subprocess.run(
         [PY, 'tools/misc/gpu_accept.py', '--toy', '--out', str(out),
-         '--venv', sys.prefix], cwd=REPO_ROOT, capture_output=True,
-        text=True, timeout=1200)
+         '--venv', str(venv)], cwd=REPO_ROOT, capture_output=True,
+        text=True, timeout=1200, env=env)
     with open(out / 'gpu_accept.json') as f:
         summary = json.load(f)
     assert result.returncode == 0, (result.stdout, (out / 'gpu_accept.log')
@@ -120,6 +127,10 @@ def test_rehearsal_on_cpu_processes(tmp_path):
     assert [s['stage'] for s in summary['stages']] == [
         'setup', 'gpu-check', 'resume', 'bench-b2', 'bench-b16']
     assert summary['passed'] and summary['toy']
+    log = (out / 'gpu_accept.log').read_text()
+    assert f'{venv} has no pip: adding it (ensurepip)' in log
+    assert 'keeping the installed torch' in log
+    assert f'offline: installing from {wheelhouse} only' in log
     assert 'gpu-accept passed' in result.stdout
     statuses = _statuses(summary)
     assert statuses['gpu-check'][1].startswith('[gpu-check] passed on CPU')

@@ -39,8 +39,10 @@ def test_several_nodes_without_master_addr_stop_at_once(tmp_path):
 
 
 def test_a_gpu_node_where_torch_sees_no_gpu_stops(tmp_path):
-    # This machine's torch has no GPU; a fake nvidia-smi makes it a GPU node.
+    # torch sees no GPU (the suite's pin); a fake nvidia-smi makes this a
+    # GPU node, where CPU processes are not asked for.
     env = _fake_commands(tmp_path / 'bin', nvidia_smi='echo "GPU 0: H200"\n')
+    env.pop('CPU_ONLY')
     for tool in (['tools/dist_train.sh', TOY_CONFIG, '2'],
                  ['tools/dist_test.sh', TOY_CONFIG, 'x.pth', '2']):
         result = _launch(tool, env)

@@ -10,8 +10,11 @@ import sys
 import pytest
 
 from rethink_mmdet.testing import REPO_ROOT
+from rethink_mmdet.testing.environments import NotSetUp, installed_mmcv_build
 
 PLAN_PATH = osp.join(REPO_ROOT, 'tools', 'misc', 'setup_plan.py')
+# The suite's no-GPU pin (tests/conftest.py).
+NO_GPU_BIN = osp.join(REPO_ROOT, 'tests', 'fixtures', 'no_gpu_bin')
 
 
 def _load(name):
@@ -62,7 +65,8 @@ def _fake_torch(folder, version, cuda):
 
 @pytest.fixture
 def no_system_toolkit(monkeypatch, tmp_path):
-    """This machine has a CUDA 13 toolkit in /usr/local/cuda; hide it."""
+    """Hide the machine's CUDA toolkits (these machines have CUDA 13 in
+    /usr/local/cuda and an nvcc in /usr/local/bin)."""
     monkeypatch.setattr(plan, 'DEFAULT_CUDA_HOME', str(tmp_path / 'none'))
     monkeypatch.delenv('CUDA_HOME', raising=False)
     monkeypatch.delenv('CUDA_PATH', raising=False)
@@ -76,7 +80,11 @@ def test_gpus_come_from_nvidia_smi(tmp_path, monkeypatch):
     # nvidia-smi without a working driver lists nothing.
     _fake_nvidia_smi(str(tmp_path), [], returncode=9)
     assert plan.visible_gpus() == []
-    monkeypatch.setenv('PATH', '/usr/bin:/bin')
+    # No nvidia-smi at all (a PATH without the system's folders, where a
+    # GPU node's driver puts it).
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    monkeypatch.setenv('PATH', str(empty))
     assert plan.visible_gpus() == []
 
 
@@ -146,18 +154,33 @@ def test_wheel_key_separates_every_build(no_system_toolkit):
         plan.build_plan(cu130, [H200], {'TORCH_CUDA_ARCH_LIST': '9.0+PTX'}
                         )['MMCV_KEY']}
     assert len(keys) == 5
-    tag = f'cp{sys.version_info[0]}{sys.version_info[1]}'
-    patched = plan.mmcv_source.patch_id()
-    assert plan.build_plan(cpu, [], {}) == {
-        'BUILD_DEVICE': 'cpu',
-        'MMCV_KEY': f'mmcv2.1.0-{tag}-torch2.13.0+cpu-cpu-{patched}'}
+    assert plan.build_plan(cpu, [], {})['BUILD_DEVICE'] == 'cpu'
     gpu = plan.build_plan(cu130, [H200], {})
-    assert gpu['MMCV_KEY'] == \
-        f'mmcv2.1.0-{tag}-torch2.13.0+cu130-cuda13.0-sm9.0-{patched}'
-    assert (gpu['FORCE_CUDA'], gpu['TORCH_CUDA_ARCH_LIST']) == ('1', '9.0')
+    assert (gpu['BUILD_DEVICE'], gpu['FORCE_CUDA'],
+            gpu['TORCH_CUDA_ARCH_LIST']) == ('cuda', '1', '9.0')
     assert gpu['NVCC_PIP'].startswith('cuda-toolkit[')
     with pytest.raises(plan.PlanError, match='CPU build .* has GPUs'):
         plan.build_plan(cpu, [H200], {})
+
+
+def test_the_plan_gives_the_key_the_set_up_installed_here(monkeypatch):
+    """Run now, the plan names the build tools/setup_env.sh recorded and
+    installed in this environment (its key, and the wheel it kept)."""
+    try:
+        key, wheel = installed_mmcv_build()
+    except NotSetUp as error:
+        pytest.skip(str(error))
+    torch_info = plan.installed_torch()
+    gpus = []
+    if torch_info['cuda'] is not None:
+        # A CUDA build's archs are the node's GPUs, as the set-up saw them
+        # (past the suite's no-GPU pin).
+        monkeypatch.setenv('PATH', os.environ['PATH'].replace(
+            NO_GPU_BIN + os.pathsep, ''))
+        gpus = plan.visible_gpus()
+    assert plan.build_plan(torch_info, gpus, {})['MMCV_KEY'] == key
+    import mmcv
+    assert osp.basename(wheel).startswith(f'mmcv-{mmcv.__version__}-')
 
 
 def test_cuda_home_from_pypi_wheels_has_the_cudart_link_name(tmp_path):
