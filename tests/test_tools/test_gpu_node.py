@@ -6,14 +6,16 @@
 - the image's torch lives in a virtual environment: a new environment made
   by its interpreter sees that environment's packages.
 
-The fakes: the crash (the printers replaced by functions that segfault),
-a CUDA build (a shared object with the ``.nv_fatbin`` section nvcc writes)
-and ``cuda_runtime_api.h`` where no CUDA toolkit is installed.
+The real parts where this machine has them: the CUDA toolkit's nvcc builds
+a shared object with sm_90 device code (no GPU is needed to build it or to
+read its ELF sections) and its ``cuda_runtime_api.h`` compiles the patched
+``info.cpp``; without a toolkit those tests skip, saying so. The one fake:
+the crash (the printers replaced by functions that segfault).
 """
 import glob
 import json
-import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -31,33 +33,28 @@ SDIST = f'mmcv-{setup_plan.MMCV_VERSION}.tar.gz'
 
 
 @pytest.fixture(scope='module')
-def mmcv_sdist(tmp_path_factory):
-    """The sdist the set-up keeps in its wheel store (downloaded when this
-    machine's set-up did not need a build)."""
-    store = os.environ.get('WHEEL_STORE', osp.join(
-        os.environ.get('XDG_CACHE_HOME', osp.expanduser('~/.cache')),
-        'rethink-mmdet', 'wheels'))
-    kept = osp.join(store, 'src', SDIST)
-    if osp.isfile(kept):
-        return kept
-    folder = tmp_path_factory.mktemp('sdist')
-    subprocess.run([sys.executable, '-m', 'pip', 'download', '-q',
-                    '--no-deps', '--no-binary=:all:', '--no-build-isolation',
-                    '-d', str(folder), f'mmcv=={setup_plan.MMCV_VERSION}'],
-                   check=True, timeout=300)
-    return str(folder / SDIST)
+def mmcv_sdist(wheelhouse):
+    """The sdist make_wheelhouse.sh downloaded for this session."""
+    return str(wheelhouse / SDIST)
 
 
-def _compile_info(source, tmp_path, defines):
-    """Compiles the patched info.cpp alone against torch's headers, links
-    it with a driver that prints both versions, and runs it."""
+@pytest.fixture(scope='module')
+def cuda_toolkit():
+    """CUDA_HOME of this machine's toolkit (nvcc and its headers), found
+    as the set-up finds one."""
+    for home in setup_plan.system_toolkits():
+        if setup_plan.nvcc_version(home):
+            return home
+    pytest.skip('no CUDA toolkit on this machine (nvcc and '
+                'include/cuda_runtime.h under CUDA_HOME, PATH or '
+                f'{setup_plan.DEFAULT_CUDA_HOME})')
+
+
+def _compile_info(source, tmp_path, defines, cuda_home):
+    """Compiles the patched info.cpp alone against torch's headers and the
+    toolkit's, links it with a driver that prints both versions, and runs
+    it."""
     from torch.utils.cpp_extension import include_paths, library_paths
-    cuda_include = tmp_path / 'cuda_include'
-    cuda_include.mkdir(exist_ok=True)
-    # Where no toolkit is installed: CUDART_VERSION as cuda_runtime_api.h
-    # defines it (CUDA_VERSION's value).
-    (cuda_include / 'cuda_runtime_api.h').write_text(
-        '#define CUDART_VERSION CUDA_VERSION\n')
     driver = tmp_path / 'driver.cpp'
     driver.write_text(textwrap.dedent('''\
         #include <cstdio>
@@ -74,7 +71,8 @@ def _compile_info(source, tmp_path, defines):
     libraries = [f'-L{library_paths()[0]}',
                  f'-Wl,-rpath,{library_paths()[0]}', '-lc10', '-ltorch_cpu']
     subprocess.run(
-        ['g++', '-std=c++17', '-w', *defines, f'-I{cuda_include}',
+        ['g++', '-std=c++17', '-w', *defines,
+         f'-I{osp.join(cuda_home, "include")}',
          f'-I{source}/mmcv/ops/csrc/common', *includes,
          f'{source}/mmcv/ops/csrc/pytorch/info.cpp', str(driver), '-o',
          str(binary), *libraries], check=True, timeout=300)
@@ -84,16 +82,16 @@ def _compile_info(source, tmp_path, defines):
 
 @pytest.mark.slow
 def test_the_patch_applies_to_the_sdist_and_info_cpp_compiles(
-        mmcv_sdist, tmp_path):
+        mmcv_sdist, cuda_toolkit, tmp_path):
     source = mmcv_source.prepare(mmcv_sdist, str(tmp_path / 'src'))
     with open(osp.join(source, 'mmcv/ops/csrc/pytorch/info.cpp')) as f:
         patched = f.read()
     # No stream insertion left; the versions come from std::to_string.
     assert '<<' not in patched and 'std::to_string' in patched
-    cuda, compiler = _compile_info(
-        source, tmp_path, ['-DMMCV_WITH_CUDA', '-DCUDA_VERSION=13000']
-    ).split('|')
-    assert cuda == '13.0'
+    cuda, compiler = _compile_info(source, tmp_path, ['-DMMCV_WITH_CUDA'],
+                                   cuda_toolkit).split('|')
+    # CUDART_VERSION of the toolkit's header, printed without streams.
+    assert cuda == setup_plan.nvcc_version(cuda_toolkit)
     assert compiler.startswith('GCC ')
 
 
@@ -110,23 +108,45 @@ def test_a_patch_that_does_not_match_stops_with_the_file_and_hunk(tmp_path):
 
 def test_the_build_key_names_the_patches(tmp_path, monkeypatch):
     key = setup_plan.wheel_key('2.13.0+cpu', None, None, 'cp311')
-    assert key == f'mmcv2.1.0-cp311-torch2.13.0+cpu-cpu-' \
-        f'{mmcv_source.patch_id()}'
-    # Other patches (or none): another key, so a stored build from an
-    # unpatched source is never reused.
-    monkeypatch.setattr(mmcv_source, 'PATCH_DIR', str(tmp_path))
+    # The patches' bytes name the build, not where they lie.
+    copy = tmp_path / 'copy'
+    shutil.copytree(mmcv_source.PATCH_DIR, copy)
+    monkeypatch.setattr(mmcv_source, 'PATCH_DIR', str(copy))
+    assert setup_plan.wheel_key('2.13.0+cpu', None, None, 'cp311') == key
+    # Other patches (one changed line, or none): another key, so a stored
+    # build from another or an unpatched source is never reused.
+    [patch] = copy.glob('*.patch')
+    patch.write_text(patch.read_text().replace('std::to_string',
+                                               'std::to_string ', 1))
+    assert setup_plan.wheel_key('2.13.0+cpu', None, None, 'cp311') != key
+    for path in copy.glob('*.patch'):
+        path.unlink()
     assert setup_plan.wheel_key('2.13.0+cpu', None, None, 'cp311') != key
 
 
-def _fake_cuda_extension(tmp_path):
-    """A shared object with the section nvcc puts device code in."""
-    source = tmp_path / 'fake_ext.c'
-    source.write_text('__attribute__((section(".nv_fatbin"), used)) '
-                      'static const char fatbin[16] = "fake device code";\n'
-                      'int ext_entry(void) { return 0; }\n')
-    library = tmp_path / 'fake_ext.so'
-    subprocess.run(['gcc', '-shared', '-fPIC', str(source), '-o',
-                    str(library)], check=True)
+CUDA_SOURCE = """
+__global__ void scale(float *x, float a, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) x[i] *= a;
+}
+extern "C" void launch_scale(float *x, float a, int n) {
+  scale<<<(n + 255) / 256, 256>>>(x, a, n);
+}
+"""
+
+
+@pytest.fixture(scope='module')
+def cuda_extension(cuda_toolkit, tmp_path_factory):
+    """A shared object nvcc builds with sm_90 device code (an H100's or
+    H200's), as it builds mmcv's CUDA ops."""
+    folder = tmp_path_factory.mktemp('cuda_ext')
+    (folder / 'scale.cu').write_text(CUDA_SOURCE)
+    library = folder / 'scale.so'
+    subprocess.run([osp.join(cuda_toolkit, 'bin', 'nvcc'), '-shared',
+                    '-Xcompiler', '-fPIC', '-gencode',
+                    'arch=compute_90,code=sm_90', str(folder / 'scale.cu'),
+                    '-o', str(library)], check=True, capture_output=True,
+                   timeout=300)
     return str(library)
 
 
@@ -175,23 +195,23 @@ def test_the_fake_crash_is_a_crash():
 
 @pytest.mark.slow
 def test_check_ops_tells_cpu_from_cuda_builds_without_the_printers(
-        tmp_path):
+        tmp_path, cuda_extension):
     # This machine's build: CPU ops only.
     output, record = _check_ops(tmp_path)
     assert record['ops_device'] == 'cpu' and record['cuda'] is None
     assert 'built for CPU only' in output
     # The same ops, the extension file read as a CUDA build's.
-    output, record = _check_ops(tmp_path, _fake_cuda_extension(tmp_path))
+    output, record = _check_ops(tmp_path, cuda_extension)
     assert record['ops_device'] == 'cuda'
     assert 'built for CUDA' in output
 
 
-def test_elf_sections_of_a_real_build_and_of_a_non_elf_file(tmp_path):
+def test_elf_sections_of_a_real_build_and_of_a_non_elf_file(
+        tmp_path, cuda_extension):
     real = check_ops.elf_sections(
         check_ops.importlib.util.find_spec('mmcv._ext').origin)
     assert '.text' in real and '.nv_fatbin' not in real
-    assert '.nv_fatbin' in check_ops.elf_sections(
-        _fake_cuda_extension(tmp_path))
+    assert '.nv_fatbin' in check_ops.elf_sections(cuda_extension)
     (tmp_path / 'script.so').write_text('#!/bin/sh\n')
     assert check_ops.elf_sections(str(tmp_path / 'script.so')) == []
 
