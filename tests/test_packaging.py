@@ -8,7 +8,6 @@ build), and tools/setup_env.sh links the editable install.
 import importlib.util
 import os
 import os.path as osp
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -18,10 +17,6 @@ import yaml
 
 from rethink_mmdet.study.backbone import shipped_paths
 from rethink_mmdet.testing import REPO_ROOT
-
-# What the wheel build reads from the source tree.
-BUILD_INPUTS = ('pyproject.toml', 'README.md', 'model-index.yml', 'configs',
-                'tools', 'rethink_mmdet')
 
 needs_mim = pytest.mark.skipif(
     importlib.util.find_spec('mim') is None,
@@ -58,23 +53,8 @@ def test_mim_search_lists_every_metafile_model(tmp_path):
     assert found == {model['Name'] for model in metafile_models()}
 
 
-def test_wheel_ships_configs_and_model_index(tmp_path):
-    src = tmp_path / 'src'
-    src.mkdir()
-    for name in BUILD_INPUTS:
-        path = osp.join(REPO_ROOT, name)
-        if osp.isdir(path):
-            # symlinks=True keeps rethink_mmdet/.mim's relative links as links.
-            shutil.copytree(path, src / name, symlinks=True,
-                            ignore=shutil.ignore_patterns('__pycache__'))
-        else:
-            shutil.copy(path, src / name)
-    subprocess.run(
-        [sys.executable, '-m', 'pip', 'wheel', '--no-deps',
-         '--no-build-isolation', '--disable-pip-version-check', '-q', '-w',
-         str(tmp_path / 'dist'), str(src)],
-        check=True, capture_output=True, timeout=300)
-    wheel, = (tmp_path / 'dist').glob('rethink_mmdet-*.whl')
+def test_wheel_ships_configs_and_model_index(built_wheel):
+    wheel = built_wheel
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         shipped_index = zf.read('rethink_mmdet/.mim/model-index.yml')

@@ -9,17 +9,16 @@ ours: the config's ``custom_imports`` is all mmdet needs. ``mim train`` and
 import glob
 import importlib.util
 import json
-import os
 import os.path as osp
 import pickle
 import re
+import subprocess
 import sys
 
 import mmdet
 import pytest
 import torch
 
-from rethink_mmdet import __version__
 from rethink_mmdet.testing import (
     REPO_ROOT,
     TOY_CONFIG,
@@ -80,41 +79,58 @@ def test_mmdet_test_tool_gives_our_numbers(toy_checkpoint, tiny_coco,
                                theirs['pred_instances'][key]), key
 
 
-def _mim_sees_this_checkout(tmp_path) -> dict:
-    """An environment where mim's installed ``rethink-mmdet`` is this
-    checkout: mim takes ``<dist location>/rethink-mmdet`` as the package
-    root (tools/setup_env.sh links it for the editable install), so a
-    dist-info and that link in a folder first on the path point it here."""
-    site = tmp_path / 'site'
-    dist = site / f'rethink_mmdet-{__version__}.dist-info'
-    dist.mkdir(parents=True)
-    (dist / 'METADATA').write_text('Metadata-Version: 2.1\nName: '
-                                   f'rethink_mmdet\nVersion: {__version__}\n')
-    (dist / 'top_level.txt').write_text('rethink_mmdet\n')
-    (site / 'rethink-mmdet').symlink_to(osp.join(REPO_ROOT, 'rethink_mmdet'))
-    env = tool_env(REPO_ROOT)
-    env['PYTHONPATH'] = f"{site}{os.pathsep}{env['PYTHONPATH']}"
-    return env
+@pytest.fixture(scope='module')
+def wheel_venv(built_wheel, tmp_path_factory):
+    """A new environment with this checkout's wheel installed, seeing this
+    environment's torch, mmdet and openmim (tools/misc/make_venv.py, as
+    the set-up makes one under an image): what ``mim`` runs there is the
+    wheel's, never this checkout's."""
+    venv = tmp_path_factory.mktemp('wheel_venv') / 'venv'
+    subprocess.run([sys.executable, osp.join(REPO_ROOT, 'tools', 'misc',
+                                             'make_venv.py'), str(venv),
+                    '1'], check=True, capture_output=True)
+    python = str(venv / 'bin' / 'python')
+    subprocess.run([python, '-m', 'pip', 'install', '-q', '--no-deps',
+                    '--no-index', '--disable-pip-version-check',
+                    str(built_wheel)], check=True, capture_output=True)
+    return python
 
 
 @needs_mim
-def test_mim_train_and_test(toy_checkpoint, tiny_coco, tmp_path):
+def test_mim_train_and_test_from_the_installed_wheel(
+        wheel_venv, toy_checkpoint, tiny_coco, tmp_path):
     """``mim train/test rethink-mmdet CONFIG``: mim runs
     ``<package>/.mim/tools/{train,test}.py`` with ``--launcher none``; a
     config name alone is looked up in ``<package>/.mim/configs``."""
     options = as_cli_options(toy_overrides(tiny_coco, 2))
-    env = _mim_sees_this_checkout(tmp_path)
+    env = tool_env()
+    env.pop('PYTHONPATH', None)
+    package = subprocess.run(
+        [wheel_venv, '-c', 'import rethink_mmdet; '
+         'print(rethink_mmdet.__file__)'], cwd=tmp_path, env=env,
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert package.startswith(osp.dirname(osp.dirname(wheel_venv))), package
+    config = osp.basename(TOY_CONFIG)
+
+    def mim(*args):
+        # cwd away from the checkout: nothing of it is on the path.
+        result = subprocess.run([wheel_venv, '-m', 'mim', *args],
+                                cwd=tmp_path, env=env, capture_output=True,
+                                text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result
+
     work_dir = tmp_path / 'mim_train'
-    train = run_tool([sys.executable, '-m', 'mim', 'train', 'rethink-mmdet',
-                      TOY_CONFIG, '--work-dir', str(work_dir), *options],
-                     env=env)
+    train = mim('train', 'rethink-mmdet', config, '--work-dir',
+                str(work_dir), *options)
     assert 'Training finished successfully' in train.stdout, train.stdout
     assert (work_dir / 'iter_2.pth').is_file()
+    assert osp.join(osp.dirname(package), '.mim', 'tools', 'train.py') \
+        in train.stdout + train.stderr
 
-    test = run_tool([sys.executable, '-m', 'mim', 'test', 'rethink-mmdet',
-                     osp.basename(TOY_CONFIG), '--checkpoint', toy_checkpoint,
-                     '--work-dir', str(tmp_path / 'mim_test'), *options],
-                    env=env)
+    test = mim('test', 'rethink-mmdet', config, '--checkpoint',
+               toy_checkpoint, '--work-dir', str(tmp_path / 'mim_test'),
+               *options)
     direct = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG,
                        toy_checkpoint, '--work-dir',
                        str(tmp_path / 'direct'), *options])
