@@ -316,7 +316,8 @@ class FailOnRank1Hook(Hook):
 def test_a_failing_rank_stops_the_whole_job_and_keeps_the_checkpoint(
         tmp_path, tiny_coco):
     (tmp_path / 'fault_hook.py').write_text(FAILING_RANK)
-    env = tool_env(first_on_path=str(tmp_path))
+    # CPU processes on every machine: a GPU node may have fewer than 2 GPUs.
+    env = dict(tool_env(first_on_path=str(tmp_path)), CPU_ONLY='1')
     work_dir = tmp_path / 'dist'
     overrides = {**toy_overrides(tiny_coco, max_iters=4, interval=2,
                                  batch_size=1),
