@@ -53,6 +53,31 @@ def test_benchmark_train_rejects_bad_input(tmp_path):
                            '--loss-window', '3']) == 2
 
 
+def test_a_loss_check_shorter_than_its_window_is_one_line(capsys):
+    from rethink_mmdet.benchmarks.loss_tracking import window_means
+    from rethink_mmdet.cli.benchmark_train import _check_args, main, parse_args
+    argv = [TOY_CONFIG, '--modes', 'fp32', 'amp-bf16', '--warmup', '1',
+            '--iters', '2', '--loss-check', '8']
+    assert run_main(main, argv) == 2
+    out, err = capsys.readouterr()
+    assert not out  # refused before anything ran
+    assert err == ('error: --loss-check 8 trains the fp32 batch-2 reference '
+                   'on 16 images, fewer than one --loss-window of 32: pass '
+                   '--loss-check 16 or more or --loss-window 16\n')
+    # 8 losses of batch 2: no whole window of 32 images (the numpy error
+    # this replaces); each way out named gives one.
+    assert len(window_means([1.0] * 8, 2, 32)) == 0
+    assert len(window_means([1.0] * 16, 2, 32)) == 1
+    assert len(window_means([1.0] * 8, 2, 16)) == 1
+    for fix in (['--loss-check', '16'], ['--loss-window', '16']):
+        _check_args(parse_args(argv + fix))
+    # Windows must be whole batches of 16: only a longer check fits.
+    assert run_main(main, [TOY_CONFIG, '--batch-size', '16', '--loss-check',
+                           '4', '--loss-window', '16']) == 2
+    assert capsys.readouterr().err.endswith(
+        'fewer than one --loss-window of 16: pass --loss-check 8 or more\n')
+
+
 def test_stock_config_resolves_from_installed_mmdet():
     from rethink_mmdet.benchmarks.train_speed import resolve_config
     from rethink_mmdet.cli.benchmark_train import STOCK
