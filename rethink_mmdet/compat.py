@@ -229,7 +229,7 @@ def _init_dist_pytorch_cpu_aware(backend, init_backend='torch', **kwargs):
     CPU build of torch does not have; on such a machine the job runs on gloo.
     """
     import torch.distributed as torch_dist
-    from mmengine.dist import utils as dist_utils
+    from mmengine.logging import print_log
     if torch.cuda.is_available():
         return ORIGINALS['_init_dist_pytorch'](backend, init_backend,
                                                **kwargs)
@@ -237,7 +237,7 @@ def _init_dist_pytorch_cpu_aware(backend, init_backend='torch', **kwargs):
         raise ValueError(f'init_backend={init_backend!r} needs GPUs; a '
                          'CPU-only job supports init_backend="torch"')
     if backend != 'gloo':
-        dist_utils.print_log(
+        print_log(
             f'no CUDA device: using the gloo backend instead of {backend!r}',
             logger='current')
     torch_dist.init_process_group(backend='gloo', **kwargs)

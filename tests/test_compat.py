@@ -84,15 +84,44 @@ def test_numpy_2_is_what_the_suite_runs_on():
     assert int(np.__version__.split('.')[0]) >= 2
 
 
-def test_cpu_distributed_config_is_adapted():
-    cfg = Config(dict(launcher='pytorch',
-                      env_cfg=dict(dist_cfg=dict(backend='nccl'))))
+def _distributed_cfg():
+    return Config(dict(launcher='pytorch',
+                       env_cfg=dict(dist_cfg=dict(backend='nccl'))))
+
+
+# compat only asks torch.cuda.is_available(): each answer is tested on
+# every machine, whatever its real one.
+def test_cpu_distributed_config_is_adapted(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    cfg = _distributed_cfg()
     compat.adapt_cfg_to_device(cfg)
-    if torch.cuda.is_available():
-        assert cfg.env_cfg.dist_cfg.backend == 'nccl'
-    else:
-        assert cfg.env_cfg.dist_cfg.backend == 'gloo'
-        assert cfg.model_wrapper_cfg.device_ids is None
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.model_wrapper_cfg.device_ids is None
     single = Config(dict(launcher='none'))
     compat.adapt_cfg_to_device(single)
     assert 'model_wrapper_cfg' not in single
+
+
+def test_gpu_distributed_config_is_left_alone(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    cfg = _distributed_cfg()
+    compat.adapt_cfg_to_device(cfg)
+    assert cfg.to_dict() == _distributed_cfg().to_dict()
+
+
+@pytest.mark.parametrize('cuda', [False, True])
+def test_distributed_init_uses_gloo_only_without_cuda(monkeypatch, cuda):
+    calls = []
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)
+    monkeypatch.setitem(compat.ORIGINALS, '_init_dist_pytorch',
+                        lambda *args, **kwargs: calls.append(
+                            ('mmengine', args, kwargs)))
+    monkeypatch.setattr(torch.distributed, 'init_process_group',
+                        lambda **kwargs: calls.append(('torch', kwargs)))
+    compat._init_dist_pytorch_cpu_aware('nccl', timeout=5)
+    if cuda:  # mmengine's own, which sets the device and uses nccl
+        assert calls == [('mmengine', ('nccl', 'torch'), {'timeout': 5})]
+    else:
+        assert calls == [('torch', {'backend': 'gloo', 'timeout': 5})]
+        with pytest.raises(ValueError, match='needs GPUs'):
+            compat._init_dist_pytorch_cpu_aware('nccl', init_backend='nccl')

@@ -6,6 +6,7 @@ against stock's default (fp32, batch 2)."""
 import argparse
 import json
 import logging
+import math
 import os.path as osp
 import tempfile
 from typing import Optional, Sequence
@@ -55,7 +56,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='also train CONFIG from the same seed for N iterations of fp32 '
         'at batch 2 and each mode over the same images, with the config\'s '
         'LR schedule (auto-scaled to the batch), and check that the losses '
-        'track (default: 0, no check)')
+        'track over windows of --loss-window images, so N >= --loss-window '
+        '/ 2 (default: 0, no check)')
     parser.add_argument(
         '--loss-check-fastest', action='store_true',
         help='the loss check for the mode in which CONFIG was fastest '
@@ -102,6 +104,25 @@ def _check_args(args: argparse.Namespace) -> None:
                             or args.loss_window % args.batch_size):
         raise UsageError(f'--loss-window {args.loss_window} must be a '
                          f'multiple of 2 and of --batch-size')
+    if args.loss_check:
+        _check_loss_window(args)
+
+
+def _check_loss_window(args: argparse.Namespace) -> None:
+    """The loss check compares whole windows of images: the reference run
+    must see at least one (before any model is built)."""
+    from rethink_mmdet.benchmarks.loss_tracking import REFERENCE
+    images = args.loss_check * REFERENCE[1]
+    if images >= args.loss_window:
+        return
+    step = math.lcm(2, args.batch_size)
+    fits = images // step * step
+    window = f' or --loss-window {fits}' if fits else ''
+    raise UsageError(
+        f'--loss-check {args.loss_check} trains the {REFERENCE[0]} batch-'
+        f'{REFERENCE[1]} reference on {images} images, fewer than one '
+        f'--loss-window of {args.loss_window}: pass --loss-check '
+        f'{-(-args.loss_window // REFERENCE[1])} or more{window}')
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:

@@ -1,13 +1,26 @@
 """The training-step and SyncBN benchmarks run end to end on tiny settings
 (their timings are not checked here: figures live in docs/benchmarks.md)."""
 import pytest
+import torch
+from mmengine.device import utils as device_utils
 
 from rethink_mmdet.cli.common import run_main
 from rethink_mmdet.testing import TOY_CONFIG
 
 
+@pytest.fixture
+def on_the_cpu(monkeypatch):
+    """The timed runs on the CPU on every machine: what the tests expect
+    (modes skipped, memory from RSS, the loss-check tolerance) is the
+    CPU's; the GPU branch times real CUDA steps, which make gpu-accept runs
+    on a GPU node. The tool asks torch, the Runner mmengine's device."""
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr(device_utils, 'DEVICE', 'cpu')
+
+
 @pytest.mark.slow
-def test_benchmark_train_compares_two_configs(tiny_coco, capsys):
+def test_benchmark_train_compares_two_configs(tiny_coco, capsys,
+                                              on_the_cpu):
     from rethink_mmdet.cli.benchmark_train import main
     result = main([TOY_CONFIG, '--vs', TOY_CONFIG, '--input-size', '64',
                    '--batch-size', '1', '--warmup', '0', '--iters', '1',
@@ -40,6 +53,31 @@ def test_benchmark_train_rejects_bad_input(tmp_path):
                            '--loss-window', '3']) == 2
 
 
+def test_a_loss_check_shorter_than_its_window_is_one_line(capsys):
+    from rethink_mmdet.benchmarks.loss_tracking import window_means
+    from rethink_mmdet.cli.benchmark_train import _check_args, main, parse_args
+    argv = [TOY_CONFIG, '--modes', 'fp32', 'amp-bf16', '--warmup', '1',
+            '--iters', '2', '--loss-check', '8']
+    assert run_main(main, argv) == 2
+    out, err = capsys.readouterr()
+    assert not out  # refused before anything ran
+    assert err == ('error: --loss-check 8 trains the fp32 batch-2 reference '
+                   'on 16 images, fewer than one --loss-window of 32: pass '
+                   '--loss-check 16 or more or --loss-window 16\n')
+    # 8 losses of batch 2: no whole window of 32 images (the numpy error
+    # this replaces); each way out named gives one.
+    assert len(window_means([1.0] * 8, 2, 32)) == 0
+    assert len(window_means([1.0] * 16, 2, 32)) == 1
+    assert len(window_means([1.0] * 8, 2, 16)) == 1
+    for fix in (['--loss-check', '16'], ['--loss-window', '16']):
+        _check_args(parse_args(argv + fix))
+    # Windows must be whole batches of 16: only a longer check fits.
+    assert run_main(main, [TOY_CONFIG, '--batch-size', '16', '--loss-check',
+                           '4', '--loss-window', '16']) == 2
+    assert capsys.readouterr().err.endswith(
+        'fewer than one --loss-window of 16: pass --loss-check 8 or more\n')
+
+
 def test_stock_config_resolves_from_installed_mmdet():
     from rethink_mmdet.benchmarks.train_speed import resolve_config
     from rethink_mmdet.cli.benchmark_train import STOCK
@@ -63,10 +101,24 @@ def test_benchmark_sync_bn_rejects_bad_input():
     assert run_main(main, ['--device', 'cuda', '--world-size', '64']) == 2
 
 
-@pytest.mark.slow
-def test_benchmark_train_modes_and_loss_check_on_cpu(tiny_coco, capsys):
-    import torch
+def test_amp_fp16_is_skipped_without_a_gpu_only(monkeypatch, capsys):
+    from rethink_mmdet.benchmarks.train_speed import mode_problem
+    from rethink_mmdet.cli.benchmark_train import main
+    assert mode_problem('amp-fp16+channels-last', cuda=True) is None
+    assert 'needs a GPU' in mode_problem('amp-fp16+channels-last',
+                                         cuda=False)
+    assert mode_problem('amp-bf16', cuda=False) is None
+    # Before any data is made or model built.
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    assert run_main(main, [TOY_CONFIG, '--modes', 'amp-fp16']) == 2
+    out, err = capsys.readouterr()
+    assert out.startswith('skipping amp-fp16: amp-fp16 needs a GPU')
+    assert err == 'error: no --modes left to run on this machine\n'
 
+
+@pytest.mark.slow
+def test_benchmark_train_modes_and_loss_check_on_cpu(tiny_coco, capsys,
+                                                     on_the_cpu):
     from rethink_mmdet.cli.benchmark_train import main
     result = main([TOY_CONFIG, '--vs', TOY_CONFIG, '--input-size', '64',
                    '--modes', 'fp32', 'amp-fp16', 'amp-bf16',
@@ -75,11 +127,8 @@ def test_benchmark_train_modes_and_loss_check_on_cpu(tiny_coco, capsys):
                    '--loss-check', '8', '--loss-window', '8',
                    '--loss-tolerance', '0.05', '--data-root', tiny_coco])
     out = capsys.readouterr().out
-    cuda = torch.cuda.is_available()
-    modes = ['fp32'] + (['amp-fp16'] if cuda else []) + [
-        'amp-bf16', 'channels-last+fixed-shapes']
-    if not cuda:
-        assert 'skipping amp-fp16: amp-fp16 needs a GPU' in out
+    modes = ['fp32', 'amp-bf16', 'channels-last+fixed-shapes']
+    assert 'skipping amp-fp16: amp-fp16 needs a GPU' in out
     assert [r['mode'] for r in result['rows']] == [m for m in modes
                                                    for _ in range(2)]
     assert out.count('ratio (first / second)') == len(modes)

@@ -2,6 +2,7 @@
 ``tools/train.py --amp`` uses it."""
 import pytest
 import torch
+from mmengine.device import utils as device_utils
 from mmengine.optim import build_optim_wrapper
 from mmengine.optim.optimizer import amp_optimizer_wrapper
 
@@ -10,15 +11,20 @@ from rethink_mmdet.cli import train as train_cli
 from rethink_mmdet.engine import MixedPrecisionOptimWrapper
 from rethink_mmdet.testing import TOY_CONFIG
 
-CPU = not torch.cuda.is_available()
-DEVICE = 'cpu' if CPU else 'cuda'
+
+def _pretend(monkeypatch, device):
+    """The device mmengine reports (``get_device()``, fixed when it is
+    imported) and whether its AMP wrapper sees CUDA: all the wrappers ask,
+    so each branch runs on every machine."""
+    monkeypatch.setattr(device_utils, 'DEVICE', device)
+    monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available',
+                        lambda: device == 'cuda')
 
 
 def _wrapper(dtype, **kwargs):
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3),
-                                torch.nn.Flatten(), torch.nn.Linear(144, 2)
-                                ).to(DEVICE)
+                                torch.nn.Flatten(), torch.nn.Linear(144, 2))
     return model, build_optim_wrapper(model, dict(
         type='MixedPrecisionOptimWrapper', dtype=dtype,
         optimizer=dict(type='SGD', lr=0.1), **kwargs))
@@ -26,6 +32,10 @@ def _wrapper(dtype, **kwargs):
 
 @pytest.mark.parametrize('dtype', ['bfloat16', torch.bfloat16])
 def test_bfloat16_uses_no_grad_scaler(monkeypatch, dtype):
+    # The bfloat16 path has no device branch; the CPU's autocast runs it
+    # everywhere.
+    _pretend(monkeypatch, 'cpu')
+
     def no_scaler(*args, **kwargs):
         raise AssertionError('a GradScaler was created')
 
@@ -33,10 +43,10 @@ def test_bfloat16_uses_no_grad_scaler(monkeypatch, dtype):
     model, wrapper = _wrapper(dtype, clip_grad=dict(max_norm=1e6))
     assert isinstance(wrapper, MixedPrecisionOptimWrapper)
     assert wrapper.loss_scaler is None
-    x = torch.randn(2, 3, 8, 8, device=DEVICE)
+    x = torch.randn(2, 3, 8, 8, device='cpu')
     with wrapper.optim_context(model):
-        assert torch.is_autocast_enabled(DEVICE)
-        assert torch.get_autocast_dtype(DEVICE) == torch.bfloat16
+        assert torch.is_autocast_enabled('cpu')
+        assert torch.get_autocast_dtype('cpu') == torch.bfloat16
         loss = model(x).float().pow(2).mean()
     before = [p.detach().clone() for p in model.parameters()]
     loss.backward(retain_graph=True)
@@ -54,13 +64,29 @@ def test_bfloat16_uses_no_grad_scaler(monkeypatch, dtype):
     wrapper.load_state_dict(state)
 
 
-@pytest.mark.skipif(not CPU, reason='the refusal is for CPU-only machines')
-def test_float16_on_a_cpu_says_to_use_bfloat16():
+def test_float16_on_a_cpu_says_to_use_bfloat16(monkeypatch):
+    _pretend(monkeypatch, 'cpu')
     with pytest.raises(AssertionError):  # why: mmengine's wrapper refuses
         _wrapper_of('AmpOptimWrapper', 'bfloat16')
     for dtype in (None, 'float16'):
         with pytest.raises(ValueError, match='dtype=bfloat16'):
             _wrapper(dtype)
+
+
+@pytest.mark.parametrize('dtype', [None, 'float16'])
+def test_float16_on_a_gpu_is_mmengines_wrapper_with_its_scaler(
+        monkeypatch, dtype):
+    _pretend(monkeypatch, 'cuda')
+    scalers = []
+
+    class Scaler:
+        def __init__(self, *args, **kwargs):
+            scalers.append(self)
+
+    monkeypatch.setattr(amp_optimizer_wrapper, 'GradScaler', Scaler)
+    wrapper = _wrapper(dtype)[1]
+    assert scalers == [wrapper.loss_scaler]
+    assert wrapper.cast_dtype == (dtype and torch.float16)
 
 
 def _wrapper_of(kind, dtype):

@@ -2,7 +2,6 @@
 numbers) on small generated problems with crowd regions, images without
 ground truth and images without detections."""
 import json
-import os.path as osp
 import warnings
 
 import numpy as np
@@ -144,11 +143,25 @@ def test_benchmark_eval_tool_runs_and_agrees(capsys):
         assert row['coco_s'] > 0 and row['faster_s'] > 0
 
 
-def test_benchmark_eval_rejects_bad_input():
+def test_benchmark_eval_rejects_bad_input(capsys, monkeypatch):
+    from rethink_mmdet.benchmarks import eval_speed
     from rethink_mmdet.cli.benchmark_eval import main
     from rethink_mmdet.cli.common import run_main
+
+    def no_comparison(*args, **kwargs):
+        raise AssertionError('bad input reached the timing')
+
+    monkeypatch.setattr(eval_speed, 'compare', no_comparison)
     assert run_main(main, ['--num-images', '0']) == 2
-    assert osp.isfile(faster_coco_metric.__file__)
+    out, err = capsys.readouterr()
+    assert err == 'error: --num-images must be >= 1, got 0\n' and not out
+    # Without the backend there is nothing to compare with: said in one
+    # line, not a comparison of pycocotools with itself.
+    monkeypatch.setattr(faster_coco_metric, 'faster_coco_eval', None)
+    assert run_main(main, ['--num-images', '2']) == 2
+    out, err = capsys.readouterr()
+    assert err == ('error: faster-coco-eval is not installed (pip install '
+                   'faster-coco-eval==1.8.0)\n') and not out
 
 
 def _outputs(cls, problem, out_dir, samples=None, **kwargs):

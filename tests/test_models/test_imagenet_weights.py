@@ -2,11 +2,16 @@
 trained on (rethink_mmdet/models/imagenet_weights.py), and the scratch
 rows it is compared with use the same normalization."""
 import glob
+import hashlib
+import json
 import os.path as osp
 import re
 import sys
 
+import mmengine
 import pytest
+import torch
+from mmdet.registry import MODELS
 from mmengine.config import Config
 
 from rethink_mmdet.models.imagenet_weights import (
@@ -85,13 +90,73 @@ def test_a_disagreeing_preprocessor_is_named():
     assert "'bgr_to_rgb': True" in problem
 
 
-def test_table_rows_are_complete():
-    for name, weights in IMAGENET_WEIGHTS.items():
-        assert weights.channel_order in ('BGR', 'RGB'), name
-        assert len(weights.mean) == len(weights.std) == 3, name
-        assert weights.key_layout and weights.origin, name
-        if weights.url:
-            assert weights.url.endswith(f'-{weights.sha256_prefix}.pth')
+#: The checkpoints the paper's pre-trained rows start from, by the aliases
+#: MMDetection's configs load them with; mmengine resolves each alias with
+#: the model-zoo tables it ships (mmengine/hub/*.json), which makes these
+#: addresses independent of our table.
+ALIASES = {'resnet50_gn': 'open-mmlab://detectron/resnet50_gn',
+           'resnet101_gn': 'open-mmlab://detectron/resnet101_gn',
+           'resnet50': 'torchvision://resnet50',
+           'resnet101': 'torchvision://resnet101',
+           'vgg16': 'torchvision://vgg16'}
+HUB_TABLES = {'open-mmlab': 'openmmlab.json',
+              'torchvision': 'torchvision_0.12.json'}
+SHIPPED = osp.join(REPO_ROOT, 'rethink_mmdet', 'study', 'pretrained',
+                   'classifier_r18-tiny_gn_toy-12000i_synthetic-shapes')
+
+
+def _mmengine_address(alias):
+    scheme, name = alias.split('://')
+    table = osp.join(osp.dirname(mmengine.__file__), 'hub',
+                     HUB_TABLES[scheme])
+    with open(table) as f:
+        return json.load(f)[name]
+
+
+def test_public_rows_are_the_checkpoints_mmengine_resolves():
+    assert {n for n, w in IMAGENET_WEIGHTS.items() if w.url} == set(ALIASES)
+    for name, alias in ALIASES.items():
+        weights = IMAGENET_WEIGHTS[name]
+        assert weights.url == _mmengine_address(alias), name
+        assert f'({alias})' in weights.origin, name
+        # The hash torch.hub checks a download against (check_hash=True).
+        hub_hash = torch.hub.HASH_REGEX.search(osp.basename(weights.url))
+        assert weights.sha256_prefix == hub_hash.group(1), name
+
+
+def test_the_local_row_is_the_shipped_classifier():
+    """The one row without an address (the study installs it from the
+    shipped classifier) against the file itself and the config that
+    trained it."""
+    [(name, weights)] = [(n, w) for n, w in IMAGENET_WEIGHTS.items()
+                         if not w.url]
+    with open(SHIPPED + '.json') as f:
+        record = json.load(f)
+    with open(SHIPPED + '.pth', 'rb') as f:
+        assert hashlib.sha256(f.read()).hexdigest() == record['sha256']
+    assert record['config'] in weights.origin
+    trained = _cfg(osp.relpath(record['config'], 'configs'))
+    assert weights.data_preprocessor() == {
+        k: trained.model.data_preprocessor[k]
+        for k in ('mean', 'std', 'bgr_to_rgb')}
+
+    # The layout the row claims: the detector backbone that loads
+    # imagenet://NAME takes the classifier's backbone key for key, shape
+    # for shape.
+    state = torch.load(SHIPPED + '.pth', map_location='cpu',
+                       weights_only=True)['state_dict']
+    shipped = {k[len('backbone.'):]: tuple(v.shape) for k, v in
+               state.items() if k.startswith('backbone.')}
+    [row] = [r for r in PRETRAINED if r.startswith('toy/mask-rcnn')]
+    cfg = _cfg(row)
+    assert cfg.model.backbone.init_cfg.checkpoint == f'imagenet://{name}'
+    cfg.model.backbone.pop('init_cfg')
+    backbone = MODELS.build(cfg.model.backbone)
+    assert shipped == {k: tuple(v.shape)
+                       for k, v in backbone.state_dict().items()}
+    # GN, as the row says: no BN running statistics in the file.
+    assert weights.norm == 'GN' and 'gn1.weight' in shipped
+    assert not [k for k in state if 'running_' in k]
 
 
 def test_resolver(tmp_path, monkeypatch):
