@@ -13,7 +13,7 @@ PRETRAIN ?=
 .PHONY: setup demo study test gpu-check gpu-accept wheelhouse clean
 
 setup:
-	bash tools/setup_env.sh
+	bash install/setup_env.sh
 
 demo: setup
 	$(PYTHON) tools/demo.py
@@ -36,15 +36,15 @@ gpu-check: setup
 # It runs the set-up itself. OUT: gpu_accept.json and gpu_accept.log.
 OUT ?= work_dirs/gpu_accept
 gpu-accept:
-	python3 tools/misc/gpu_accept.py --out $(OUT) --venv $(VENV)
+	python3 install/gpu_accept.py --out $(OUT) --venv $(VENV)
 
 # Where PyPI is reachable: every wheel the set-up needs, for an offline
 # `WHEELHOUSE=DIR make setup` (PY_VERSION, TORCH_SPEC, NVCC, LEAVE_OUT,
 # HAVE=FILE, the node's `pip list --format=freeze`, for only what it lacks:
-# tools/misc/make_wheelhouse.sh).
+# install/make_wheelhouse.sh).
 WHEELHOUSE ?= wheelhouse
 wheelhouse:
-	WHEELHOUSE=$(WHEELHOUSE) bash tools/misc/make_wheelhouse.sh
+	WHEELHOUSE=$(WHEELHOUSE) bash install/make_wheelhouse.sh
 
 clean:
 	rm -rf work_dirs data/synthetic_coco

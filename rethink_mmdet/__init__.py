@@ -1,10 +1,9 @@
-"""rethink_mmdet: MMDetection 3.x configs and modules for training detectors
-from random initialization ("Rethinking ImageNet Pre-training", He et al.).
+"""rethink_mmdet: MMDetection 3.x configs and modules that train from scratch.
 
-Importing the package applies the stack's compatibility patches
-(:mod:`rethink_mmdet.compat`) and registers every module, so configs only need
-``custom_imports = dict(imports=['rethink_mmdet'])``.
-"""
+"Rethinking ImageNet Pre-training" (He et al.): importing the package
+applies the stack's compatibility patches (:mod:`rethink_mmdet.compat`) and
+registers every module, so configs only need
+``custom_imports = dict(imports=['rethink_mmdet'])``."""
 from . import compat
 from .version import __version__
 

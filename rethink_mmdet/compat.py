@@ -11,7 +11,7 @@ are resolved while the file is parsed, before the config's own
   (:func:`_patch_checkpoint_loading`), and the Runner's ``load_from`` and
   ``--resume`` also accept the types mmengine pickles into its checkpoints
   (:func:`_patch_runner_checkpoint_types`; the allowlist is
-  :func:`training_checkpoint_types`);
+  :func:`rethink_mmdet.engine.checkpointing.training_checkpoint_types`);
 * mmengine's local file backend writes atomically
   (:func:`_patch_local_file_backend`);
 * mmengine's distributed init on CPU-only machines
@@ -27,7 +27,6 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os.path as osp
-import pickle
 from urllib.parse import urlparse
 
 import torch
@@ -94,9 +93,10 @@ def load_local_checkpoint(filename: str, map_location=None):
     mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; this
     reads with ``weights_only=True`` (plus the training-state types while
     the Runner loads ``load_from`` or ``--resume``, see
-    :func:`training_checkpoint_globals`) and refuses a file that needs code
-    to load, unless the user trusts checkpoints
-    (:func:`~rethink_mmdet.engine.checkpointing.load_as_data`). A missing
+    :func:`~rethink_mmdet.engine.checkpointing.training_checkpoint_globals`)
+    and refuses a file that needs code to load, unless the user trusts
+    checkpoints (:func:`~rethink_mmdet.engine.checkpointing.load_as_data`).
+    A missing
     or damaged file raises a ``CheckpointError`` naming it.
     """
     from rethink_mmdet.engine.checkpointing import read_checkpoint
@@ -137,64 +137,6 @@ def _patch_checkpoint_loading() -> None:
     checkpoint_module.load_url = load_url
 
 
-#: The statistics mmengine's HistoryBuffer pickles with each buffer.
-_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
-
-
-def history_buffer_statistic(owner, name: str):
-    """The one ``getattr`` a training checkpoint needs, and no other.
-
-    A ``HistoryBuffer`` pickles its statistics methods, which pickle writes
-    as ``getattr(HistoryBuffer, 'min')``. A free ``getattr`` would reach any
-    module's globals from an allowed class (code execution), so this stands
-    in for ``builtins.getattr`` and resolves those four methods only.
-    """
-    from mmengine.logging import HistoryBuffer
-    if owner is HistoryBuffer and name in _HISTORY_BUFFER_STATISTICS:
-        return getattr(HistoryBuffer, name)
-    raise pickle.UnpicklingError(
-        f'getattr({getattr(owner, "__name__", type(owner).__name__)}, '
-        f'{name!r}), not a HistoryBuffer statistic')
-
-
-def training_checkpoint_types() -> list:
-    """What mmengine 0.10.x and this package pickle into a training
-    checkpoint besides tensors and plain containers, all data:
-
-    * the message hub's ``HistoryBuffer`` objects (with their statistics
-      methods, see :func:`history_buffer_statistic`);
-    * numpy arrays, scalars and their dtypes: the buffers' histories,
-      values logged as numpy scalars (``eta``, metrics), and numpy's random
-      state saved by ``ExactResumeHook`` (torch's and Python's random
-      states are a tensor and a tuple of ints);
-    * the numpy 1.x names of the same functions, for checkpoints written
-      on a machine with numpy 1.x.
-    """
-    import numpy as np
-    from mmengine.logging import HistoryBuffer
-    from numpy._core.multiarray import _reconstruct, scalar
-    dtypes = [type(np.dtype(name)) for name in (
-        'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16',
-        'uint32', 'uint64', 'float16', 'float32', 'float64')]
-    return [HistoryBuffer, (history_buffer_statistic, 'builtins.getattr'),
-            np.ndarray, np.dtype, _reconstruct, scalar, *dtypes,
-            (_reconstruct, 'numpy.core.multiarray._reconstruct'),
-            (scalar, 'numpy.core.multiarray.scalar')]
-
-
-def training_checkpoint_globals():
-    """Context in which ``torch.load(..., weights_only=True)`` also reads
-    :func:`training_checkpoint_types` (the allowlist, in one place)."""
-    return torch.serialization.safe_globals(training_checkpoint_types())
-
-
-def read_run_checkpoint(path: str) -> dict:
-    """A checkpoint our training runs wrote, read as ``--resume`` reads it
-    (weights only, with mmengine's training-state types)."""
-    with training_checkpoint_globals():
-        return torch.load(path, map_location='cpu', weights_only=True)
-
-
 def _patch_runner_checkpoint_types() -> None:
     # Runner.load_checkpoint reads load_from and --resume: checkpoints
     # written by mmengine, with its message hub and numpy values. Weights
@@ -202,6 +144,10 @@ def _patch_runner_checkpoint_types() -> None:
     # Keep while mmengine pickles objects into its checkpoints.
     from mmengine.runner import Runner
     original = ORIGINALS['Runner.load_checkpoint'] = Runner.load_checkpoint
+
+    from rethink_mmdet.engine.checkpointing import (
+        training_checkpoint_globals,
+    )
 
     @functools.wraps(original)
     def load_checkpoint(self, *args, **kwargs):

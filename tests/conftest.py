@@ -26,7 +26,7 @@ os.environ['PATH'] = NO_GPU_BIN + os.pathsep + os.environ['PATH']
 # Nothing the suite runs reads the user's caches (pip's, uv's, torch's,
 # the project's wheel store under ~/.cache): each of its processes starts
 # with an empty one, as on a machine that never saw the project. Tests
-# that need a wheel store fill one themselves (tests/test_tools/conftest).
+# that need a wheel store fill one themselves (tests/test_install/conftest.py).
 _EMPTY_CACHE = tempfile.mkdtemp(prefix='rethink-mmdet-tests-cache-')
 atexit.register(shutil.rmtree, _EMPTY_CACHE, ignore_errors=True)
 os.environ['XDG_CACHE_HOME'] = _EMPTY_CACHE

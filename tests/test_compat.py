@@ -13,6 +13,7 @@ from mmengine.runner.checkpoint import (
 )
 
 from rethink_mmdet import compat
+from rethink_mmdet.engine.checkpointing import training_checkpoint_globals
 from rethink_mmdet.testing import TOY_CONFIG
 
 
@@ -36,7 +37,7 @@ def test_checkpoint_loads_through_mmengine(mmengine_style_checkpoint):
     assert CheckpointLoader._schemes[''] is compat.load_local_checkpoint
     assert (Runner.load_checkpoint.__wrapped__
             is compat.ORIGINALS['Runner.load_checkpoint'])
-    with compat.training_checkpoint_globals():
+    with training_checkpoint_globals():
         checkpoint = _load_checkpoint(mmengine_style_checkpoint, 'cpu')
     assert checkpoint['meta']['iter'] == 1
     assert torch.equal(checkpoint['state_dict']['weight'], torch.ones(2))

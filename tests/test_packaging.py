@@ -3,7 +3,7 @@
 mim reads ``<dist location>/<name>/.mim/model-index.yml`` and runs
 ``.mim/tools/{train,test}.py``: a wheel ships ``rethink_mmdet/.mim/``
 (committed symlinks to configs/, tools/ and model-index.yml, resolved by the
-build), and tools/setup_env.sh links the editable install.
+build), and install/setup_env.sh links the editable install.
 """
 import importlib.util
 import os
@@ -15,12 +15,12 @@ import zipfile
 import pytest
 import yaml
 
-from rethink_mmdet.study.backbone import shipped_paths
 from rethink_mmdet.testing import REPO_ROOT
+from rethink_mmdet.toy.pretraining import shipped_paths
 
 needs_mim = pytest.mark.skipif(
     importlib.util.find_spec('mim') is None,
-    reason='openmim is not installed (tools/setup_env.sh installs it)')
+    reason='openmim is not installed (install/setup_env.sh installs it)')
 
 
 def metafile_models():
@@ -42,7 +42,7 @@ def test_mim_list_shows_the_package(tmp_path):
     rows = [line.split() for line in run_mim(['list'], tmp_path).splitlines()]
     assert any(row and row[0] == 'rethink-mmdet' for row in rows), (
         'mim list does not show rethink-mmdet; an editable install needs the '
-        'link tools/setup_env.sh makes (<site-packages>/rethink-mmdet)')
+        'link install/setup_env.sh makes (<site-packages>/rethink-mmdet)')
 
 
 @needs_mim
@@ -69,9 +69,18 @@ def test_wheel_ships_configs_and_model_index(built_wheel):
     # mim resolves each model's Config relative to .mim/.
     for model in metafile_models():
         assert f"rethink_mmdet/.mim/{model['Config']}" in names, model['Name']
-    # `mim train` / `mim test` run <package>/.mim/tools/{train,test}.py.
-    for tool in ('train.py', 'test.py', 'misc/check_scratch_ready.py'):
-        assert f'rethink_mmdet/.mim/tools/{tool}' in names, tool
+    # Every user tool (`mim train` / `mim test` run
+    # <package>/.mim/tools/{train,test}.py), and no install machinery:
+    # install/ stays in the checkout.
+    tools = osp.join(REPO_ROOT, 'tools')
+    for root, dirs, files in os.walk(tools):
+        dirs[:] = [d for d in dirs if d != '__pycache__']
+        for name in files:
+            rel = osp.relpath(osp.join(root, name), tools)
+            assert f'rethink_mmdet/.mim/tools/{rel}' in names, rel
+    for name in os.listdir(osp.join(REPO_ROOT, 'install')):
+        assert not [n for n in names if osp.basename(n.rstrip('/')) == name
+                    ], name
     # make study fine-tunes the shipped pre-trained toy classifier.
     for path in shipped_paths().values():
         rel = osp.relpath(path, REPO_ROOT)

@@ -3,7 +3,7 @@ model and metric, for a config and another side by side
 (``tools/analysis_tools/benchmark_test.py``).
 
 Each config is run as ``tools/test.py`` runs it
-(:func:`rethink_mmdet.runner.test.configure_test`, the Runner's test
+(:func:`rethink_mmdet.runner.test_job.configure_test`, the Runner's test
 loop, hooks and evaluator), on generated COCO-like JPEGs with polygon
 masks (:mod:`rethink_mmdet.benchmarks.coco_images`). The same overrides
 go to every config, so what differs is each config's own test pipeline,
@@ -45,7 +45,7 @@ import torch
 from mmengine.hooks import Hook
 
 from rethink_mmdet.runner import build_runner
-from rethink_mmdet.runner.test import configure_test
+from rethink_mmdet.runner.test_job import configure_test
 
 GN = dict(type='GN', num_groups=8, requires_grad=True)
 CHANNELS = 32

@@ -1,1 +1,1 @@
-"""Logic of the command-line tools in ``tools/`` (they only call ``main``)."""
+"""One module per command of tools/ (same name): arguments, then one call."""

@@ -24,7 +24,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> list:
     args = parse_args(argv)
-    from rethink_mmdet.benchmarks.data_check import (
+    from rethink_mmdet.benchmarks.data_check_speed import (
         measure,
         write_train2017_like,
     )

@@ -7,7 +7,7 @@ from mmengine.config import DictAction
 from rethink_mmdet.runner import UsageError, load_config
 
 if TYPE_CHECKING:
-    from rethink_mmdet.analysis.scratch_readiness import ScratchReadiness
+    from rethink_mmdet.readiness.scratch_readiness import ScratchReadiness
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -32,7 +32,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from rethink_mmdet.analysis.scratch_readiness import (
+    from rethink_mmdet.readiness.scratch_readiness import (
         check_scratch_readiness,
     )
     args = parse_args(argv)

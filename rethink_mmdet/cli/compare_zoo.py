@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 
 from rethink_mmdet.analysis import read_work_dir
 from rethink_mmdet.analysis.model_zoo import HEADER, compare
-from rethink_mmdet.analysis.paper_table import (
+from rethink_mmdet.analysis.scratch_vs_pretrained import (
     final_metrics,
     format_table,
     reference_numbers,

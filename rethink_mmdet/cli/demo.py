@@ -1,9 +1,9 @@
 """``make demo``: train the toy detector from scratch on the CPU and print
-its COCO AP table (:func:`rethink_mmdet.runner.demo.run_demo`)."""
+its COCO AP table (:func:`rethink_mmdet.toy.demo_run.run_demo`)."""
 import argparse
 from typing import Dict, Optional, Sequence
 
-from rethink_mmdet.runner.demo import TOY_CONFIG, run_demo
+from rethink_mmdet.toy.demo_run import TOY_CONFIG, run_demo
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -28,8 +28,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from rethink_mmdet.analysis import extending_table as et
-    from rethink_mmdet.analysis.scratch_backbones import BACKBONES
+    from rethink_mmdet.readiness import backbone_table as et
+    from rethink_mmdet.readiness.backbone_catalogue import BACKBONES
     args = parse_args(argv)
     try:
         with open(args.doc) as f:

@@ -47,7 +47,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               'GPU node (nvidia-smi, CUDA_VISIBLE_DEVICES, --gres)',
               file=sys.stderr)
         return 1
-    from rethink_mmdet.benchmarks import gpu_check
+    from rethink_mmdet.acceptance import gpu_node
     from rethink_mmdet.datasets.synthetic_coco import make_synthetic_coco
     from rethink_mmdet.runner.configs import config_path
     config = args.config or config_path(ROW)
@@ -61,13 +61,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     scale = (step_size, ) * 2 if args.image_size else (1333, 800)
     launch_env = None if cuda else dict(os.environ, CPU_ONLY='1')
     try:
-        report('ops', gpu_check.ops(args.device))
+        report('ops', gpu_node.ops(args.device))
         for dtype in ('float16', 'bfloat16') if cuda else ('bfloat16', ):
-            step = gpu_check.amp_step(config, args.device, dtype, step_size)
+            step = gpu_node.amp_step(config, args.device, dtype, step_size)
             report(f'AMP {dtype} step', f'loss {step["loss"]:.4f}, '
                    f'gradient norm {step["grad_norm"]:.4g}')
         if gpus >= 2:
-            diff = gpu_check.sync_bn(gpus, args.device,
+            diff = gpu_node.sync_bn(gpus, args.device,
                                      osp.join(args.work_dir, 'sync_bn'))
             report('AnySyncBN', f'{gpus} NCCL processes = BN on the whole '
                    f'batch (max difference {diff:.2g})')
@@ -76,10 +76,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         data = osp.join(args.work_dir, 'data')
         make_synthetic_coco(data, num_train=2 * gpus * args.iters,
                             num_val=args.val_images, seed=0)
-        figures = gpu_check.train_and_test(
+        figures = gpu_node.train_and_test(
             config, gpus, args.iters, scale, data,
             osp.join(args.work_dir, 'run'), env=launch_env)
-    except gpu_check.GpuCheckError as error:
+    except gpu_node.GpuCheckError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     report('train', f'{figures["iters"]} iterations on {gpus} GPU(s), '

@@ -4,7 +4,10 @@ import os.path as osp
 from typing import Optional, Sequence
 
 from rethink_mmdet.analysis import read_work_dir
-from rethink_mmdet.analysis.paper_table import build_rows, format_table
+from rethink_mmdet.analysis.scratch_vs_pretrained import (
+    build_rows,
+    format_table,
+)
 from rethink_mmdet.runner.configs import configs_root
 
 

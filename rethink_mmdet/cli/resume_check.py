@@ -3,7 +3,7 @@
 A short run of the R50-FPN GN scratch row on generated data goes through
 tools/dist_train.sh twice: once uninterrupted, once sent SIGTERM half-way
 and resumed with ``--resume``; the final weights must agree
-(rethink_mmdet/benchmarks/resume_check.py gives the bounds). One line per
+(rethink_mmdet/acceptance/launcher_resume.py gives the bounds). One line per
 result; exit 1 with one line on failure. ``--device cpu`` runs CPU
 processes (gloo): the rehearsal in the tests.
 """
@@ -37,8 +37,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     import torch
 
-    from rethink_mmdet.benchmarks.gpu_check import GpuCheckError
-    from rethink_mmdet.benchmarks.resume_check import preempt_and_resume
+    from rethink_mmdet.acceptance.gpu_node import GpuCheckError
+    from rethink_mmdet.acceptance.launcher_resume import preempt_and_resume
     from rethink_mmdet.datasets.synthetic_coco import make_synthetic_coco
     from rethink_mmdet.runner.configs import config_path
     if args.device == 'cuda' and not torch.cuda.is_available():

@@ -1,10 +1,10 @@
 """``make study``: the paper's main experiment at toy scale, end to end
-(:func:`rethink_mmdet.study.run.run_study`)."""
+(:func:`rethink_mmdet.toy.study_run.run_study`)."""
 import argparse
 from typing import Dict, Optional, Sequence
 
-from rethink_mmdet.study.plan import SCALES
-from rethink_mmdet.study.run import run_study
+from rethink_mmdet.toy.study_plan import SCALES
+from rethink_mmdet.toy.study_run import run_study
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

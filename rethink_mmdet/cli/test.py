@@ -2,7 +2,7 @@
 import argparse
 from typing import Dict, Optional, Sequence
 
-from rethink_mmdet.runner.test import configure_test, test
+from rethink_mmdet.runner.test_job import configure_test, test
 
 from .common import parse_with_common_args
 

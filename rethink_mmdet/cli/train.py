@@ -3,7 +3,7 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from rethink_mmdet.runner.train import configure_training, train
+from rethink_mmdet.runner.train_job import configure_training, train
 
 from .common import parse_with_common_args, run_main
 

@@ -1,9 +1,10 @@
+"""Datasets and transforms configs name, the synthetic data, the data check."""
 from .coco_keypoints import (
                              COCO_KEYPOINT_OFFSET,
                              CocoKeypointDataset,
                              keypoint_flip_indices,
 )
-from .coco_subset import make_coco_subset
+from .coco_sampling import make_coco_subset
 from .keypoint_transforms import (
                              LoadKeypoints,
                              PackKeypointDetInputs,

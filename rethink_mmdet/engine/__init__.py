@@ -1,3 +1,4 @@
+"""Hooks, optimizer wrappers, schedulers and checkpoint I/O configs name."""
 from .checkpointing import (
                             AtomicLocalBackend,
                             CheckpointError,

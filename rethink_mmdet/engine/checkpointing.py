@@ -240,3 +240,61 @@ def choose_resume_checkpoint(work_dir: str) -> Optional[str]:
             f'no readable checkpoint in {work_dir} to resume from: '
             + '; '.join(skipped))
     return None
+
+
+#: The statistics mmengine's HistoryBuffer pickles with each buffer.
+_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def history_buffer_statistic(owner, name: str):
+    """The one ``getattr`` a training checkpoint needs, and no other.
+
+    A ``HistoryBuffer`` pickles its statistics methods, which pickle writes
+    as ``getattr(HistoryBuffer, 'min')``. A free ``getattr`` would reach any
+    module's globals from an allowed class (code execution), so this stands
+    in for ``builtins.getattr`` and resolves those four methods only.
+    """
+    from mmengine.logging import HistoryBuffer
+    if owner is HistoryBuffer and name in _HISTORY_BUFFER_STATISTICS:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'getattr({getattr(owner, "__name__", type(owner).__name__)}, '
+        f'{name!r}), not a HistoryBuffer statistic')
+
+
+def training_checkpoint_types() -> list:
+    """What mmengine 0.10.x and this package pickle into a training
+    checkpoint besides tensors and plain containers, all data:
+
+    * the message hub's ``HistoryBuffer`` objects (with their statistics
+      methods, see :func:`history_buffer_statistic`);
+    * numpy arrays, scalars and their dtypes: the buffers' histories,
+      values logged as numpy scalars (``eta``, metrics), and numpy's random
+      state saved by ``ExactResumeHook`` (torch's and Python's random
+      states are a tensor and a tuple of ints);
+    * the numpy 1.x names of the same functions, for checkpoints written
+      on a machine with numpy 1.x.
+    """
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+    from numpy._core.multiarray import _reconstruct, scalar
+    dtypes = [type(np.dtype(name)) for name in (
+        'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16',
+        'uint32', 'uint64', 'float16', 'float32', 'float64')]
+    return [HistoryBuffer, (history_buffer_statistic, 'builtins.getattr'),
+            np.ndarray, np.dtype, _reconstruct, scalar, *dtypes,
+            (_reconstruct, 'numpy.core.multiarray._reconstruct'),
+            (scalar, 'numpy.core.multiarray.scalar')]
+
+
+def training_checkpoint_globals():
+    """Context in which ``torch.load(..., weights_only=True)`` also reads
+    :func:`training_checkpoint_types` (the allowlist, in one place)."""
+    return torch.serialization.safe_globals(training_checkpoint_types())
+
+
+def read_run_checkpoint(path: str) -> dict:
+    """A checkpoint our training runs wrote, read as ``--resume`` reads it
+    (weights only, with mmengine's training-state types)."""
+    with training_checkpoint_globals():
+        return torch.load(path, map_location='cpu', weights_only=True)

@@ -1,3 +1,4 @@
+"""The metrics configs name."""
 from .metrics import (
                       STAT_NAMES,
                       ClassificationAccuracy,

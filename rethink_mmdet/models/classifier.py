@@ -100,7 +100,7 @@ def export_backbone(checkpoint: str, out: str,
     Args:
         checkpoint: A Runner checkpoint of a :class:`BackboneClassifier`,
             read as data: the caller allows mmengine's training-state types
-            (``compat.training_checkpoint_globals()``).
+            (``engine.checkpointing.training_checkpoint_globals()``).
         out: The ``.pth`` file to write.
         prefix: The backbone's prefix in the classifier's ``state_dict``.
 

@@ -105,7 +105,7 @@ IMAGENET_WEIGHTS: Dict[str, ImageNetWeights] = {w.name: w for w in (
         'toy-resnet18_gn_synthetic-shapes', None,
         'tools/study.py: the backbone of the toy classifier pre-trained on '
         'synthetic shapes (configs/toy/classifier_r18-tiny_gn_toy-12000i_'
-        'synthetic-shapes.py; shipped in rethink_mmdet/study/pretrained/)',
+        'synthetic-shapes.py; shipped in rethink_mmdet/toy/pretrained/)',
         _RESNET_KEYS.format(n='gn'), 'GN', **TORCHVISION_RGB),
 )}
 

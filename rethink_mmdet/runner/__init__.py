@@ -1,6 +1,9 @@
-"""What every program of the package shares: reading a config with this
-package's modules and patches, building mmengine's Runner from it, and the
-error type for bad input (reported in one line by the tools)."""
+"""What every program shares: configs, the Runner, one training launcher.
+
+Reading a config with this package's modules and patches, building
+mmengine's Runner from it, training and testing as tools/train.py and
+tools/test.py do, and the error type for bad input (reported in one line by
+the tools)."""
 import os.path as osp
 from typing import Optional
 

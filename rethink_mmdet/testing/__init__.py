@@ -1,15 +1,16 @@
-"""Helpers for tests only (never imported by the package): short runs of
-our configs on small generated data, and running the tools as a user does.
-(mmdet's own ``get_detector_cfg`` only finds configs inside an mmdetection
-checkout.)"""
+"""Helpers for tests/ only: short toy runs, the tools run as a user does.
+
+Never imported by the package. (mmdet's own ``get_detector_cfg`` only finds
+configs inside an mmdetection checkout.)"""
 import os
 import os.path as osp
 import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
 
-from rethink_mmdet.compat import read_run_checkpoint  # noqa: F401  (tests)
+from rethink_mmdet.engine.checkpointing import read_run_checkpoint  # noqa: F401  (tests)
 from rethink_mmdet.runner.configs import config_path
+from rethink_mmdet.runner.launch import cfg_options
 from rethink_mmdet.runner.synthetic_data import synthetic_data_overrides
 
 #: The checkout the tests run in (the tools are run from here, as a user does).
@@ -62,19 +63,9 @@ def toy_overrides(data_root: str, max_iters: int, interval: int = None,
                                   schedule_iters)}
 
 
-def _cli_value(value) -> str:
-    """A value in the syntax of mmengine's ``DictAction``."""
-    if isinstance(value, tuple):
-        return '(' + ','.join(_cli_value(v) for v in value) + ')'
-    if isinstance(value, list):
-        return '[' + ','.join(_cli_value(v) for v in value) + ']'
-    return str(value)
-
-
 def as_cli_options(overrides: Dict[str, object]) -> List[str]:
     """``--cfg-options`` arguments for a subprocess command line."""
-    return ['--cfg-options'] + [f'{key}={_cli_value(value)}'
-                                for key, value in overrides.items()]
+    return cfg_options(overrides)
 
 
 def tool_env(first_on_path: Optional[str] = None) -> Dict[str, str]:

@@ -1,6 +1,6 @@
 """The environments the set-up's tests make, from what this environment
 holds and never from the user's caches: its own mmcv build (the copy
-tools/setup_env.sh keeps in it), a wheel store holding only that build, and
+install/setup_env.sh keeps in it), a wheel store holding only that build, and
 an image's virtual environment made by uv with torch in it."""
 import glob
 import os
@@ -13,24 +13,24 @@ from typing import Dict, Set, Tuple
 
 from packaging.requirements import Requirement
 
-#: Where tools/setup_env.sh records the mmcv build it installed.
+#: Where install/setup_env.sh records the mmcv build it installed.
 MMCV_KEY_FILE = '.rethink-mmdet-mmcv-key'
 MMCV_KEPT_DIR = '.rethink-mmdet-mmcv'
 
 
 class NotSetUp(RuntimeError):
-    """This environment was not made by tools/setup_env.sh."""
+    """This environment was not made by install/setup_env.sh."""
 
 
 def installed_mmcv_build(venv: str = sys.prefix) -> Tuple[str, str]:
-    """(key, wheel) of the mmcv build tools/setup_env.sh installed in
+    """(key, wheel) of the mmcv build install/setup_env.sh installed in
     ``venv``: the key it recorded and the copy of the wheel it kept."""
     try:
         with open(osp.join(venv, MMCV_KEY_FILE)) as f:
             key = f.read().strip()
     except OSError:
         raise NotSetUp(f'{venv} has no {MMCV_KEY_FILE}: not made by '
-                       'tools/setup_env.sh (make setup)')
+                       'install/setup_env.sh (make setup)')
     wheels = glob.glob(osp.join(venv, MMCV_KEPT_DIR, 'mmcv-*.whl'))
     if len(wheels) != 1:
         raise NotSetUp(f'{venv}/{MMCV_KEPT_DIR} holds {len(wheels)} mmcv '

@@ -8,7 +8,10 @@ import sys
 import pytest
 
 from rethink_mmdet.analysis import WorkDirError, read_work_dir
-from rethink_mmdet.analysis.paper_table import build_rows, format_table
+from rethink_mmdet.analysis.scratch_vs_pretrained import (
+    build_rows,
+    format_table,
+)
 from rethink_mmdet.testing import (
     REPO_ROOT,
     TOY_CONFIG,

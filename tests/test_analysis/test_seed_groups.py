@@ -7,7 +7,7 @@ import pytest
 
 from rethink_mmdet.analysis import RunLog
 from rethink_mmdet.analysis.curves import plot_seed_groups
-from rethink_mmdet.analysis.paper_table import (
+from rethink_mmdet.analysis.scratch_vs_pretrained import (
     HEADER,
     build_rows,
     without_absent_metrics,

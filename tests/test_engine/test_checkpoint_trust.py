@@ -11,10 +11,10 @@ from mmengine.runner.checkpoint import (
     save_checkpoint,
 )
 
-from rethink_mmdet.compat import training_checkpoint_globals
 from rethink_mmdet.engine.checkpointing import (
     TRUST_ENV,
     UntrustedCheckpointError,
+    training_checkpoint_globals,
 )
 from rethink_mmdet.testing import write_code_running_checkpoint
 

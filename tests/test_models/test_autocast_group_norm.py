@@ -109,7 +109,7 @@ def test_a_backbone_with_it_passes_the_scratch_check_without_decay():
     from mmdet.registry import MODELS
     from mmengine.optim import build_optim_wrapper
 
-    from rethink_mmdet.models import inspect_part
+    from rethink_mmdet.models.scratch_check import inspect_part
     backbone = MODELS.build(dict(
         type='mmdet.ResNet', depth=18, base_channels=8, frozen_stages=-1,
         norm_eval=False,

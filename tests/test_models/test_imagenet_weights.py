@@ -101,7 +101,7 @@ ALIASES = {'resnet50_gn': 'open-mmlab://detectron/resnet50_gn',
            'vgg16': 'torchvision://vgg16'}
 HUB_TABLES = {'open-mmlab': 'openmmlab.json',
               'torchvision': 'torchvision_0.12.json'}
-SHIPPED = osp.join(REPO_ROOT, 'rethink_mmdet', 'study', 'pretrained',
+SHIPPED = osp.join(REPO_ROOT, 'rethink_mmdet', 'toy', 'pretrained',
                    'classifier_r18-tiny_gn_toy-12000i_synthetic-shapes')
 
 

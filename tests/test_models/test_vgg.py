@@ -12,7 +12,8 @@ from mmengine.model.weight_init import initialize
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import rethink_mmdet  # noqa: F401  (patches torch.load, registers modules)
-from rethink_mmdet.models import LAST_LAYER_STD, PretrainedVGGFC, VGG16NoNorm
+from rethink_mmdet.models import PretrainedVGGFC, VGG16NoNorm
+from rethink_mmdet.models.init_policies import LAST_LAYER_STD
 from rethink_mmdet.testing import config_path
 
 register_all_modules()

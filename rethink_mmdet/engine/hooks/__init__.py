@@ -1,3 +1,4 @@
+"""Training hooks configs name: preemption, exact resume, speed switches."""
 from .channels_last import ChannelsLastHook, to_channels_last
 from .divergence_guard import DivergenceError, DivergenceGuardHook
 from .exact_resume import ExactResumeHook

@@ -1,3 +1,4 @@
+"""Keypoint R-CNN's RoI head and keypoint head (MMDetection 3.3 has none)."""
 from .keypoint_head import (
                             KeypointHead,
                             heatmaps_to_keypoints,
