@@ -16,6 +16,8 @@ are resolved while the file is parsed, before the config's own
   (:func:`_patch_local_file_backend`);
 * mmengine's distributed init on CPU-only machines, torchrun's and Slurm's
   (:func:`_patch_cpu_distributed_init`);
+* torch's DataLoader workers outlive a scheduler's SIGTERM to the whole
+  job (:func:`_patch_dataloader_worker_signals`);
 * mmcv's ``nms`` and ``RoIAlign`` under bfloat16 autocast
   (:func:`_patch_bf16_ops`).
 
@@ -29,6 +31,7 @@ import importlib.util
 import os
 import os.path as osp
 import pickle
+import signal
 import subprocess
 from urllib.parse import urlparse
 
@@ -336,6 +339,44 @@ def _patch_cpu_distributed_init() -> None:
     dist_utils._init_dist_slurm = _init_dist_slurm_cpu_aware
 
 
+def _exit_on_sigterm_from(parent: int) -> None:
+    """Waits for SIGTERM (blocked in the worker) and exits on the parent's,
+    as torch's handler does: multiprocessing ends daemonic children so
+    when the training process exits."""
+    while True:
+        if signal.sigwaitinfo({signal.SIGTERM}).si_pid == parent:
+            os._exit(0)
+
+
+def _workers_ignoring_job_signals(original):
+    def set_worker_signal_handlers(*args, **kwargs):
+        import threading
+        original(*args, **kwargs)
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+        # Blocked in this thread and the ones it starts, SIGTERM waits for
+        # the thread that takes the parent's and drops the others.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        threading.Thread(target=_exit_on_sigterm_from, args=(os.getppid(),),
+                         name='sigterm-from-parent', daemon=True).start()
+    return set_worker_signal_handlers
+
+
+def _patch_dataloader_worker_signals() -> None:
+    # Slurm sends SIGTERM (scontrol requeue, scancel, preemption, the time
+    # limit) and srun forwards SIGUSR1 to every process of a job step. Each
+    # DataLoader worker installs a SIGTERM handler that dies unless its
+    # parent sent the signal; the training then fails with "DataLoader
+    # worker ... killed by signal" instead of saving (PreemptionHook).
+    # The workers drop both and leave the stop to the training; SIGTERM
+    # from their parent still ends them. Keep while torch's workers die of
+    # a signal from outside the job's main process.
+    from torch.utils.data._utils import signal_handling
+    original = ORIGINALS['_set_worker_signal_handlers'] = \
+        signal_handling._set_worker_signal_handlers
+    signal_handling._set_worker_signal_handlers = \
+        _workers_ignoring_job_signals(original)
+
+
 def _float32_nms(original):
     def nms(boxes, scores, *args, **kwargs):
         if boxes.dtype != torch.bfloat16 and scores.dtype != torch.bfloat16:
@@ -397,5 +438,6 @@ def apply_patches() -> None:
     _patch_runner_checkpoint_types()
     _patch_local_file_backend()
     _patch_cpu_distributed_init()
+    _patch_dataloader_worker_signals()
     _patch_bf16_ops()
     _applied = True

@@ -1,7 +1,10 @@
 """Each workaround in rethink_mmdet.compat, shown to be needed and to work."""
 import os
+import signal
 import socket
+import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -199,3 +202,36 @@ def test_torchrun_launcher_without_cuda_starts_on_gloo_for_nccl(
     finally:
         dist.destroy_process_group()
 
+
+def _signal_first_worker(loader, signum):
+    """Starts ``loader``'s worker, signals it from another process (as a
+    scheduler does) and returns the iterator."""
+    batches = iter(loader)
+    next(batches)
+    pid = batches._workers[0].pid
+    subprocess.run(['kill', f'-{signum.name[3:]}', str(pid)], check=True)
+    time.sleep(0.5)
+    return batches
+
+
+def test_dataloader_workers_outlive_a_schedulers_signals(monkeypatch):
+    from torch.utils.data import DataLoader
+    from torch.utils.data._utils import signal_handling
+    loader = DataLoader(list(range(8)), batch_size=1, num_workers=1)
+    for signum in (signal.SIGTERM, signal.SIGUSR1):
+        batches = _signal_first_worker(loader, signum)
+        assert [int(x) for x in batches] == list(range(1, 8))
+    # SIGTERM from the parent still ends a worker, as torch's handler does:
+    # multiprocessing ends the workers of a loader still referenced (as the
+    # training loop's is) so when the process exits, and waits for them.
+    exits = subprocess.run(
+        [sys.executable, '-c', 'import rethink_mmdet, torch.utils.data as d\n'
+         'batches = iter(d.DataLoader(range(4), num_workers=1))\n'
+         'next(batches)'], timeout=120)
+    assert exits.returncode == 0
+    # torch's own handlers: a SIGTERM from outside kills the worker, and the
+    # main process's next batch fails.
+    monkeypatch.setattr(signal_handling, '_set_worker_signal_handlers',
+                        compat.ORIGINALS['_set_worker_signal_handlers'])
+    with pytest.raises(RuntimeError, match='killed by signal: Terminated'):
+        list(_signal_first_worker(loader, signal.SIGTERM))
