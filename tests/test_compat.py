@@ -161,21 +161,30 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _distributed_env(monkeypatch, **values):
+    """Sets ``values`` and unsets torch.distributed's variables, all put
+    back as they were after the test, whatever the code under test sets."""
+    for name in ('MASTER_ADDR', 'MASTER_PORT', 'RANK', 'WORLD_SIZE',
+                 'LOCAL_RANK', *values):
+        monkeypatch.setenv(name, '')  # remembers the value before the test
+        monkeypatch.delenv(name)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason='a CPU-only machine')
 def test_slurm_launcher_without_cuda_starts_on_gloo(monkeypatch):
     import torch.distributed as dist
     from mmengine.dist import utils as dist_utils
     port = _free_port()
-    for name, value in dict(SLURM_PROCID='0', SLURM_NTASKS='1',
-                            SLURM_LOCALID='0', SLURM_NODELIST='127.0.0.1',
-                            MASTER_PORT=str(port)).items():
-        monkeypatch.setenv(name, value)
-    for name in ('MASTER_ADDR', 'RANK', 'WORLD_SIZE', 'LOCAL_RANK'):
-        monkeypatch.delenv(name, raising=False)
+    _distributed_env(monkeypatch, SLURM_PROCID='0', SLURM_NTASKS='1',
+                     SLURM_LOCALID='0', SLURM_NODELIST='127.0.0.1',
+                     MASTER_PORT=str(port))
     # mmengine's own path needs CUDA.
     with pytest.raises(AttributeError, match='_cuda_setDevice'):
         compat.ORIGINALS['_init_dist_slurm']('gloo')
-    monkeypatch.delenv('MASTER_ADDR')  # it set it before failing
+    # It set MASTER_ADDR (from scontrol, here without a Slurm) first.
+    monkeypatch.delenv('MASTER_ADDR')
     assert dist_utils._init_dist_slurm is compat._init_dist_slurm_cpu_aware
     dist_utils._init_dist_slurm('nccl')
     try:
@@ -192,10 +201,8 @@ def test_torchrun_launcher_without_cuda_starts_on_gloo_for_nccl(
         monkeypatch):
     # The config's nccl is logged and replaced (this once raised instead).
     import torch.distributed as dist
-    for name, value in dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1',
-                            MASTER_ADDR='127.0.0.1',
-                            MASTER_PORT=str(_free_port())).items():
-        monkeypatch.setenv(name, value)
+    _distributed_env(monkeypatch, RANK='0', LOCAL_RANK='0', WORLD_SIZE='1',
+                     MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port()))
     compat._init_dist_pytorch_cpu_aware('nccl')
     try:
         assert dist.get_backend() == 'gloo'
