@@ -84,10 +84,12 @@ def test_slurm_scripts_use_the_venv_and_a_port_from_the_job_id(tmp_path):
 
 def test_sbatch_template_forwards_the_signal_and_requeues(tmp_path):
     log = tmp_path / 'log'
-    # A training that stops cleanly on SIGUSR1, as PreemptionHook does.
+    # A training that stops cleanly on SIGUSR1 with iterations left, as
+    # PreemptionHook does: it leaves the marker in its work_dir.
     env = _fake_commands(
         tmp_path / 'bin',
-        srun=f'trap "echo training got USR1 >> {log}; exit 0" USR1\n'
+        srun=f'trap "echo training got USR1 >> {log}; mkdir -p {tmp_path}/w;'
+             f' touch {tmp_path}/w/preempted; exit 0" USR1\n'
              f'echo started >> {log}\n'
              'while true; do sleep 0.05; done\n',
         scontrol=f'echo "scontrol $*" >> {log}\n')
@@ -156,14 +158,17 @@ def test_slurm_scripts_ask_for_gpus_or_cpu_processes(tmp_path):
                              'whole number\n')
 
 
-def _sbatch_on_sigterm(tmp_path, job_state):
+def _sbatch_on_sigterm(tmp_path, job_state, marker='preempted'):
     """The template's log when Slurm sends SIGTERM to a job that
-    ``scontrol show job`` then shows in ``job_state``."""
+    ``scontrol show job`` then shows in ``job_state``, and the training
+    stops leaving ``marker`` in its work_dir."""
     log = tmp_path / 'log'
     log.unlink(missing_ok=True)
+    (tmp_path / 'w').mkdir(exist_ok=True)
     env = _fake_commands(
         tmp_path / 'bin',
-        srun=f'trap "echo training got TERM >> {log}; exit 0" TERM\n'
+        srun=f'trap "echo training got TERM >> {log}; '
+             f'touch {tmp_path}/w/{marker}; exit 0" TERM\n'
              f'echo started >> {log}\n'
              'while true; do sleep 0.05; done\n',
         scontrol=f'[ "$1" = show ] && echo "JobId=77 {job_state}" '
@@ -195,6 +200,11 @@ def test_sbatch_template_requeues_after_sigterm_only_when_slurm_does_not(
     # scancel, scontrol requeue, preemption: a cancel stays cancelled.
     assert _sbatch_on_sigterm(tmp_path, 'JobState=COMPLETING Reason=None') \
         == ['started', 'training got TERM']
+    # A training that ended anyway (PreemptionHook left no marker).
+    (tmp_path / 'w' / 'preempted').unlink()
+    assert _sbatch_on_sigterm(tmp_path, 'JobState=RUNNING Reason=None',
+                              marker='other') == ['started',
+                                                  'training got TERM']
 
 
 def test_sbatch_template_without_a_checkout_stops_with_one_line(tmp_path):
