@@ -42,6 +42,10 @@ probe jobs, and what a campaign tool can rely on:
   requeue test runs with one).
 * ``scancel --batch --signal=USR1 JOB`` takes the time limit's path: the
   training saves and the script requeues the job.
+* A signal can come in the last iteration or after it (seen twice): the
+  script requeued a finished training, whose next run resumed at the end
+  and replayed the data loader for nothing. It now requeues only when
+  PreemptionHook left its ``preempted`` marker (iterations left).
 * Without slurmdbd, ``sacct`` only answers "Slurm accounting storage is
   disabled". squeue shows a finished job only with ``--states=all``
   (CD, CA, TO) and ``scontrol show job`` for MinJobAge (60 s here)
@@ -75,6 +79,30 @@ SBATCH = os.path.join(REPO_ROOT, 'tools', 'slurm', 'train.sbatch')
 # The CPU mode: no GPU asked for, one task of one CPU.
 CPU_JOB = ('--gres=none', '--ntasks-per-node=1', '--cpus-per-task=1')
 ITERS = 40
+# An iteration of this toy takes 0.08 s on an idle machine and over 1 s on
+# a busy one: the runs are paced to a floor per iteration, so a signal or a
+# requeue lands mid-run however fast the machine is. Sleeping changes no
+# number (in place of SpeedSwitchesHook, which does nothing here).
+PACE_HOOK = """
+import time
+
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+
+@HOOKS.register_module()
+class PaceHook(Hook):
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        self.start = time.monotonic()
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        time.sleep(max(0.0, self.seconds - time.monotonic() + self.start))
+"""
 
 
 @pytest.fixture(scope='module')
@@ -85,15 +113,28 @@ def coco64(tmp_path_factory):
     return str(root)
 
 
-def _submit(slurm, work_dir, data_root, *options, max_iters=ITERS,
-            workers=0, env=None):
-    """Submits a deterministic run of ``max_iters`` iterations, with a
-    checkpoint and a validation at the end only, loading with ``workers``
-    DataLoader workers, from ``work_dir``'s parent folder (outside the
-    checkout); returns the job id."""
+@pytest.fixture(scope='module')
+def job_env(local_slurm, tmp_path_factory):
+    """The client environment, whose PYTHONPATH (sbatch hands it to the
+    job) has the pace hook."""
+    folder = tmp_path_factory.mktemp('pace_hook')
+    (folder / 'pace_hook.py').write_text(PACE_HOOK)
+    return dict(local_slurm.env, PYTHONPATH=os.pathsep.join(
+        filter(None, [str(folder), local_slurm.env.get('PYTHONPATH')])))
+
+
+def _submit(slurm, env, work_dir, data_root, *options, max_iters=ITERS,
+            pace=0.25, workers=0):
+    """Submits a deterministic run of ``max_iters`` iterations of at least
+    ``pace`` s, with a checkpoint and a validation at the end only, loading
+    with ``workers`` DataLoader workers, from ``work_dir``'s parent folder
+    (outside the checkout); returns the job id."""
     overrides = {**synthetic_data_overrides(CONFIG, data_root, scale=(64, 64)),
                  **short_run_overrides(max_iters),
                  'train_dataloader.num_workers': workers,
+                 'custom_imports.imports': ['rethink_mmdet', 'pace_hook'],
+                 'custom_hooks.3.type': 'PaceHook',
+                 'custom_hooks.3.seconds': pace,
                  'randomness.seed': 0, 'randomness.deterministic': True}
     result = slurm.run(
         'sbatch', '--parsable', *CPU_JOB, f'--output={work_dir}.out',
@@ -135,23 +176,22 @@ def _max_difference(a, b):
 
 
 @pytest.fixture(scope='module')
-def uninterrupted(local_slurm, coco64, tmp_path_factory):
+def uninterrupted(local_slurm, job_env, coco64, tmp_path_factory):
     """A run left alone, submitted without RETHINK_REPO (the checkout is
     found from the submitted script's path); not waited for, so the
     requeued run can go side by side with it on the other CPU."""
     work_dir = tmp_path_factory.mktemp('uninterrupted') / 'run'
-    env = dict(local_slurm.env)
+    env = dict(job_env)
     env.pop('RETHINK_REPO', None)
-    return _submit(local_slurm, work_dir, coco64, workers=1,
-                   env=env), work_dir
+    return _submit(local_slurm, env, work_dir, coco64, workers=1), work_dir
 
 
 def test_requeued_job_resumes_and_ends_with_the_uninterrupted_weights(
-        local_slurm, coco64, tmp_path, uninterrupted):
+        local_slurm, job_env, coco64, tmp_path, uninterrupted):
     # With a DataLoader worker: Slurm's SIGTERM reaches it too.
     work_dir = tmp_path / 'requeued'
-    job = _submit(local_slurm, work_dir, coco64, workers=1,
-                  env=dict(local_slurm.env, RETHINK_REPO=REPO_ROOT))
+    job = _submit(local_slurm, dict(job_env, RETHINK_REPO=REPO_ROOT),
+                  work_dir, coco64, workers=1)
     start = time.monotonic()
     while not (work_dir.exists() and sum(map(len, _runs(work_dir))) >= 5):
         assert time.monotonic() - start < 180, f'job {job}: no 5 iterations'
@@ -204,14 +244,14 @@ def test_a_job_runs_to_the_end(local_slurm, uninterrupted):
 
 
 def test_time_limit_signal_saves_and_requeues_until_the_end(
-        local_slurm, coco64, tmp_path):
+        local_slurm, job_env, coco64, tmp_path):
     # The signal comes 20 to 50 s after each run's start (see above), its
-    # handler is in place after about 10: 100 iterations (0.4 s each at
-    # best) outlast a first run, later runs may be stopped too.
-    iters = 100
+    # handler is in place after 5 to 15: 50 iterations of at least 1 s
+    # outlast a first run, later runs may be stopped too.
+    iters = 50
     work_dir = tmp_path / 'limited'
-    job = _submit(local_slurm, work_dir, coco64, '--time=1',
-                  '--signal=B:USR1@10', max_iters=iters)
+    job = _submit(local_slurm, job_env, work_dir, coco64, '--time=1',
+                  '--signal=B:USR1@10', max_iters=iters, pace=1.0)
     assert local_slurm.wait(job, timeout=900) == 'COMPLETED'
     ends = local_slurm.completions(job)
     assert len(ends) >= 2 and set(ends[:-1]) == {'PENDING'}, ends
@@ -221,6 +261,9 @@ def test_time_limit_signal_saves_and_requeues_until_the_end(
     assert 'TIME LIMIT' not in log  # each run saved before its limit
     runs = _runs(work_dir)
     assert len(runs) >= 2
+    # Every run trained: none was requeued after the training had ended (a
+    # signal at the last iteration or in the final validation).
+    assert len(runs) == len(ends)
     # Each run went on from where the one before saved, up to the end.
     for before, after in zip(runs, runs[1:]):
         assert after[0] == before[-1] + 1
