@@ -9,8 +9,8 @@
 #   install/local_slurm.sh status DIR   its node as sinfo sees it
 # Everything (configuration, state, spool, logs, pid files) stays in DIR;
 # the ports are picked free at start, so instances in two folders coexist.
-# Exit status: 0 done; 1 failed (one line, then the daemon logs' tails);
-# 2 bad usage; 77 Slurm is missing and cannot be installed here (one line
+# Exit status: 0 done; 1 failed (the daemon logs' tails, then one error
+# line); 2 bad usage; 77 Slurm is missing and cannot be installed here (one line
 # saying why, for tests to skip with).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -30,11 +30,14 @@ if ! DIR=$(cd "$2" 2>/dev/null && pwd); then
 fi
 CONF=$DIR/slurm.conf
 
-alive() {  # alive PIDFILE: the daemon whose pid it holds runs
-    [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+alive() {  # alive NAME: the daemon whose pid DIR/NAME.pid holds runs
+    # (by name: a leftover pid file may hold a pid now another process's)
+    local pid
+    pid=$(cat "$DIR/$1.pid" 2>/dev/null) || return 1
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ]
 }
 
-running() { alive "$DIR/slurmctld.pid" && alive "$DIR/slurmd.pid"; }
+running() { alive slurmctld && alive slurmd; }
 
 logs_tail() {
     local log
@@ -95,7 +98,7 @@ node_state() {
 
 stop_daemons() {
     local name pid waited
-    if alive "$DIR/slurmctld.pid"; then
+    if alive slurmctld; then
         # Jobs' processes (slurmstepd, the training) outlive slurmd: end
         # them first, at once (no KillWait), so nothing keeps the CPUs busy.
         SLURM_CONF=$CONF timeout 10 scancel --full --signal=KILL \
@@ -107,7 +110,7 @@ stop_daemons() {
         done
     fi
     for name in slurmd slurmctld; do
-        alive "$DIR/$name.pid" || continue
+        alive "$name" || continue
         pid=$(cat "$DIR/$name.pid")
         kill -TERM "$pid"
         for waited in $(seq 100); do
