@@ -14,8 +14,10 @@ are resolved while the file is parsed, before the config's own
   :func:`rethink_mmdet.engine.checkpointing.training_checkpoint_types`);
 * mmengine's local file backend writes atomically
   (:func:`_patch_local_file_backend`);
-* mmengine's distributed init on CPU-only machines
+* mmengine's distributed init on CPU-only machines, torchrun's and Slurm's
   (:func:`_patch_cpu_distributed_init`);
+* torch's DataLoader workers outlive a scheduler's SIGTERM to the whole
+  job (:func:`_patch_dataloader_worker_signals`);
 * mmcv's ``nms`` and ``RoIAlign`` under bfloat16 autocast
   (:func:`_patch_bf16_ops`).
 
@@ -26,7 +28,10 @@ import functools
 import importlib
 import importlib.metadata
 import importlib.util
+import os
 import os.path as osp
+import signal
+import subprocess
 from urllib.parse import urlparse
 
 import torch
@@ -96,8 +101,7 @@ def load_local_checkpoint(filename: str, map_location=None):
     :func:`~rethink_mmdet.engine.checkpointing.training_checkpoint_globals`)
     and refuses a file that needs code to load, unless the user trusts
     checkpoints (:func:`~rethink_mmdet.engine.checkpointing.load_as_data`).
-    A missing
-    or damaged file raises a ``CheckpointError`` naming it.
+    A missing or damaged file raises a ``CheckpointError`` naming it.
     """
     from rethink_mmdet.engine.checkpointing import read_checkpoint
     return read_checkpoint(filename, map_location=map_location)
@@ -189,11 +193,133 @@ def _init_dist_pytorch_cpu_aware(backend, init_backend='torch', **kwargs):
     torch_dist.init_process_group(backend='gloo', **kwargs)
 
 
+class LauncherError(RuntimeError):
+    """A launcher's environment the job cannot start from (one line)."""
+
+
+def slurm_first_host(node_list: str) -> str:
+    """The first host of a Slurm node list (``node[07-09]`` -> ``node07``),
+    expanded by ``scontrol show hostnames``; a single plain host is itself.
+    """
+    if not any(c in node_list for c in '[],'):
+        return node_list
+    try:
+        result = subprocess.run(['scontrol', 'show', 'hostnames', node_list],
+                                capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise LauncherError(f'cannot expand SLURM_NODELIST={node_list!r} '
+                            f'with scontrol show hostnames: {e}') from e
+    hosts = result.stdout.split()
+    if result.returncode != 0 or not hosts:
+        raise LauncherError(
+            f'scontrol show hostnames {node_list} gave no host: '
+            f'{result.stderr.strip() or "empty output"}')
+    return hosts[0]
+
+
+#: What srun sets in each task and ``--launcher slurm`` reads.
+SLURM_TASK_VARIABLES = ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_LOCALID',
+                        'SLURM_NODELIST')
+
+
+def slurm_dist_env(environ, port=None) -> dict:
+    """torch.distributed's variables for a Slurm task, as mmengine's
+    ``_init_dist_slurm`` sets them: rank, world size and local rank from
+    ``SLURM_PROCID``/``SLURM_NTASKS``/``SLURM_LOCALID``; ``MASTER_ADDR``
+    kept when set, else the node list's first host; ``MASTER_PORT`` from
+    ``port``, else kept (tools/slurm/task.sh sets it), else 29500.
+    """
+    missing = [name for name in SLURM_TASK_VARIABLES if name not in environ]
+    if missing:
+        raise LauncherError(
+            f'--launcher slurm needs {", ".join(missing)} (set by srun in '
+            'each task): start the tool with tools/slurm_train.sh, '
+            'tools/slurm_test.sh or tools/slurm/train.sbatch')
+    numbers = {}
+    for name in SLURM_TASK_VARIABLES[:3]:
+        try:
+            numbers[name] = int(environ[name])
+        except ValueError:
+            raise LauncherError(f'{name}={environ[name]!r} is not a '
+                                'number') from None
+    env = {'RANK': str(numbers['SLURM_PROCID']),
+           'WORLD_SIZE': str(numbers['SLURM_NTASKS']),
+           'LOCAL_RANK': str(numbers['SLURM_LOCALID'])}
+    env['MASTER_ADDR'] = environ.get('MASTER_ADDR') or slurm_first_host(
+        environ['SLURM_NODELIST'])
+    env['MASTER_PORT'] = str(port or environ.get('MASTER_PORT') or 29500)
+    return env
+
+
+def _init_dist_slurm_cpu_aware(backend, port=None, init_backend='torch',
+                               **kwargs):
+    """mmengine's ``_init_dist_slurm`` that also starts CPU-only jobs.
+
+    mmengine 0.10.7 calls ``torch.cuda.set_device`` here too; without CUDA
+    the task joins the job's process group on gloo from Slurm's variables
+    (:func:`slurm_dist_env`). GPU jobs take mmengine's path unchanged.
+    """
+    import torch.distributed as torch_dist
+    from mmengine.logging import print_log
+    if torch.cuda.is_available():
+        return ORIGINALS['_init_dist_slurm'](
+            backend, port=port, init_backend=init_backend, **kwargs)
+    if init_backend != 'torch':
+        raise ValueError(f'init_backend={init_backend!r} needs GPUs; a '
+                         'CPU-only job supports init_backend="torch"')
+    os.environ.update(slurm_dist_env(os.environ, port))
+    if backend != 'gloo':
+        print_log(
+            f'no CUDA device: using the gloo backend instead of {backend!r}',
+            logger='current')
+    torch_dist.init_process_group(backend='gloo', **kwargs)
+
+
 def _patch_cpu_distributed_init() -> None:
     # Remove once mmengine skips torch.cuda.set_device without CUDA.
     from mmengine.dist import utils as dist_utils
     ORIGINALS['_init_dist_pytorch'] = dist_utils._init_dist_pytorch
+    ORIGINALS['_init_dist_slurm'] = dist_utils._init_dist_slurm
     dist_utils._init_dist_pytorch = _init_dist_pytorch_cpu_aware
+    dist_utils._init_dist_slurm = _init_dist_slurm_cpu_aware
+
+
+def _exit_on_sigterm_from(parent: int) -> None:
+    """Waits for SIGTERM (blocked in the worker) and exits on the parent's,
+    as torch's handler does: multiprocessing ends daemonic children so
+    when the training process exits."""
+    while True:
+        if signal.sigwaitinfo({signal.SIGTERM}).si_pid == parent:
+            os._exit(0)
+
+
+def _workers_ignoring_job_signals(original):
+    def set_worker_signal_handlers(*args, **kwargs):
+        import threading
+        original(*args, **kwargs)
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+        # Blocked in this thread and the ones it starts, SIGTERM waits for
+        # the thread that takes the parent's and drops the others.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        threading.Thread(target=_exit_on_sigterm_from, args=(os.getppid(),),
+                         name='sigterm-from-parent', daemon=True).start()
+    return set_worker_signal_handlers
+
+
+def _patch_dataloader_worker_signals() -> None:
+    # Slurm sends SIGTERM (scontrol requeue, scancel, preemption, the time
+    # limit) and srun forwards SIGUSR1 to every process of a job step. Each
+    # DataLoader worker installs a SIGTERM handler that dies unless its
+    # parent sent the signal; the training then fails with "DataLoader
+    # worker ... killed by signal" instead of saving (PreemptionHook).
+    # The workers drop both and leave the stop to the training; SIGTERM
+    # from their parent still ends them. Keep while torch's workers die of
+    # a signal from outside the job's main process.
+    from torch.utils.data._utils import signal_handling
+    original = ORIGINALS['_set_worker_signal_handlers'] = \
+        signal_handling._set_worker_signal_handlers
+    signal_handling._set_worker_signal_handlers = \
+        _workers_ignoring_job_signals(original)
 
 
 def _float32_nms(original):
@@ -257,5 +383,6 @@ def apply_patches() -> None:
     _patch_runner_checkpoint_types()
     _patch_local_file_backend()
     _patch_cpu_distributed_init()
+    _patch_dataloader_worker_signals()
     _patch_bf16_ops()
     _applied = True

@@ -55,26 +55,28 @@ def parse_with_common_args(parser: argparse.ArgumentParser,
 def run_main(main, argv: Optional[Sequence[str]] = None) -> int:
     """Runs a tool's main; bad input exits 2 with its message, no traceback.
 
-    Bad input: a :class:`UsageError`, a dataset that fails the checks, a
-    missing or damaged checkpoint or one that needs code to load (refused
-    unless trusted), a scratch config that would train with
-    frozen or eval-mode parts (found when the weights are initialized,
-    before the first iteration), or a work_dir the analysis tools cannot
-    read. A diverged run (:class:`DivergenceError`) exits 1, also with its
-    one-line reason. In a distributed job, any other exception is shown
-    with its traceback and a last line naming the failing rank, and exits 1
-    (torchrun then stops the other ranks). A main that returns an int (a
-    checker's verdict) exits with it.
+    Bad input: a :class:`UsageError`, a launcher's environment the job
+    cannot start from (``--launcher slurm`` outside srun), a dataset that
+    fails the checks, a missing or damaged checkpoint or one that needs
+    code to load (refused unless trusted), a scratch config that would
+    train with frozen or eval-mode parts (found when the weights are
+    initialized, before the first iteration), or a work_dir the analysis
+    tools cannot read. A diverged run (:class:`DivergenceError`) exits 1,
+    also with its one-line reason. In a distributed job, any other
+    exception is shown with its traceback and a last line naming the
+    failing rank, and exits 1 (torchrun then stops the other ranks). A
+    main that returns an int (a checker's verdict) exits with it.
     """
     from rethink_mmdet.analysis.work_dirs import WorkDirError
+    from rethink_mmdet.compat import LauncherError
     from rethink_mmdet.datasets.validation import DatasetError
     from rethink_mmdet.engine.checkpointing import CheckpointError
     from rethink_mmdet.engine.hooks import DivergenceError
     from rethink_mmdet.models.init_policies import ScratchReadinessError
     try:
         status = main(argv)
-    except (UsageError, ScratchReadinessError, WorkDirError, DatasetError,
-            CheckpointError) as e:
+    except (UsageError, LauncherError, ScratchReadinessError, WorkDirError,
+            DatasetError, CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
     except DivergenceError as e:

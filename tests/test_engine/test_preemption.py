@@ -9,22 +9,26 @@ from unittest import mock
 from mmengine.hooks import CheckpointHook
 
 from rethink_mmdet.engine.hooks import PreemptionHook
+from rethink_mmdet.engine.hooks.preemption import STOPPED_MARKER
 
 
-def _runner(iteration):
+def _runner(iteration, work_dir):
     checkpoint = CheckpointHook(interval=10, by_epoch=False)
     checkpoint._save_checkpoint = mock.Mock()
     return SimpleNamespace(
-        hooks=[checkpoint], iter=iteration, max_iters=100, work_dir='w',
+        hooks=[checkpoint], iter=iteration, max_iters=100,
+        work_dir=str(work_dir),
         train_loop=SimpleNamespace(stop_training=False),
         logger=mock.Mock()), checkpoint._save_checkpoint
 
 
-def test_signal_then_one_save_and_stop():
+def test_signal_then_one_save_and_stop(tmp_path):
     previous = signal.getsignal(signal.SIGUSR1)
     hook = PreemptionHook()
-    runner, save = _runner(3)
+    runner, save = _runner(3, tmp_path)
+    (tmp_path / STOPPED_MARKER).write_text('from an earlier run\n')
     hook.before_train(runner)
+    assert not (tmp_path / STOPPED_MARKER).exists()
     hook.after_train_iter(runner, 3)
     assert not save.called and not runner.train_loop.stop_training
 
@@ -33,13 +37,29 @@ def test_signal_then_one_save_and_stop():
     save.assert_called_once_with(runner)
     assert runner.train_loop.stop_training
     assert 'stopped after iteration 4' in runner.logger.warning.call_args[0][0]
+    # For the batch script: iterations are left, requeue.
+    assert (tmp_path / STOPPED_MARKER).read_text() == \
+        'stopped after iteration 4 of 100\n'
     hook.after_train(runner)
     assert signal.getsignal(signal.SIGUSR1) == previous
 
 
-def test_no_second_save_when_the_checkpoint_hook_saved():
+def test_a_signal_at_the_last_iteration_leaves_no_marker(tmp_path):
+    hook = PreemptionHook()
+    runner, save = _runner(99, tmp_path)
+    hook.before_train(runner)
+    try:
+        os.kill(os.getpid(), signal.SIGUSR1)
+        hook.after_train_iter(runner, 99)
+    finally:
+        hook.after_train(runner)
+    assert not (tmp_path / STOPPED_MARKER).exists()
+    assert not runner.logger.warning.called
+
+
+def test_no_second_save_when_the_checkpoint_hook_saved(tmp_path):
     hook = PreemptionHook(signals=('SIGTERM', ))
-    runner, save = _runner(9)  # iteration 10: CheckpointHook's interval
+    runner, save = _runner(9, tmp_path)  # iteration 10: CheckpointHook's
     hook.before_train(runner)
     try:
         os.kill(os.getpid(), signal.SIGTERM)

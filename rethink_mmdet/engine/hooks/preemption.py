@@ -8,17 +8,26 @@ name, same contents, ``last_checkpoint`` updated) and ends training; the
 process exits 0 and ``--resume`` in the requeued job continues from that
 iteration exactly (with :class:`ExactResumeHook`). All ranks stop at the
 same iteration: the signal may reach them at different times, so they agree
-on it after every iteration with one small all-reduce.
+on it after every iteration with one small all-reduce. A training stopped
+before its last iteration leaves the file :data:`STOPPED_MARKER` in the
+work_dir (removed when training starts), so the batch script requeues only
+a training that has iterations left: a signal during the final validation
+otherwise cost a requeued run that replays the data loader to the end.
 """
+import os
+import os.path as osp
 import signal
 from typing import Dict, Sequence
 
 import torch
-from mmengine.dist import all_reduce, get_world_size
+from mmengine.dist import all_reduce, get_world_size, is_main_process
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.registry import HOOKS
 
 from .exact_resume import ExactResumeHook, _checkpoint_due
+
+#: In the work_dir while a training stopped by a signal has iterations left.
+STOPPED_MARKER = 'preempted'
 
 
 @HOOKS.register_module()
@@ -43,6 +52,9 @@ class PreemptionHook(Hook):
         self._requested = True
 
     def before_train(self, runner) -> None:
+        marker = osp.join(runner.work_dir, STOPPED_MARKER)
+        if is_main_process() and osp.exists(marker):
+            os.remove(marker)
         for signum in self.signals:
             self._previous[signum] = signal.signal(signum, self._request)
 
@@ -72,6 +84,12 @@ class PreemptionHook(Hook):
                 if isinstance(hook, CheckpointHook):
                     hook._save_checkpoint(runner)
         runner.train_loop.stop_training = True
+        if runner.iter + 1 >= runner.max_iters:
+            return  # the training ends here anyway
+        if is_main_process():
+            with open(osp.join(runner.work_dir, STOPPED_MARKER), 'w') as f:
+                f.write(f'stopped after iteration {runner.iter + 1} of '
+                        f'{runner.max_iters}\n')
         runner.logger.warning(
             f'preemption signal: stopped after iteration {runner.iter + 1} '
             f'with a checkpoint in {runner.work_dir}; run again with '
