@@ -80,5 +80,28 @@ def release_process_group() -> None:
         dist.destroy_process_group()
 
 
-__all__ = ['UsageError', 'build_runner', 'config_path', 'configs_root',
-           'load_config', 'release_process_group', 'resolve_work_dir']
+#: Written into the work_dir once a run has finished (its final validation
+#: included), by the main process; a campaign reads a row as done by it.
+FINISHED_FILE = 'finished.json'
+
+
+def mark_finished(runner, kind: str, **facts) -> None:
+    """Writes ``WORK_DIR/finished.json`` (rank 0): what finished, the
+    iteration it reached and ``facts``."""
+    import json
+    import time
+
+    from mmengine.dist import is_main_process
+
+    from rethink_mmdet.engine.checkpointing import write_atomically
+    if not is_main_process():
+        return
+    record = dict(kind=kind, config=osp.basename(runner.cfg.filename or ''),
+                  iter=runner.iter, finished=time.time(), **facts)
+    write_atomically(json.dumps(record, indent=1),
+                     osp.join(runner.work_dir, FINISHED_FILE))
+
+
+__all__ = ['FINISHED_FILE', 'UsageError', 'build_runner', 'config_path',
+           'configs_root', 'load_config', 'mark_finished',
+           'release_process_group', 'resolve_work_dir']

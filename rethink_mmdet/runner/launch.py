@@ -17,7 +17,16 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import (
+    Callable,
+    Dict,
+    List,
+    Optional,
+    Sequence,
+    TextIO,
+    Tuple,
+    Union,
+)
 
 _PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
 _CHECKPOINT = re.compile(r'iter_(\d+)\.pth')
@@ -142,6 +151,31 @@ class TrainingRun:
         return env
 
 
+@dataclass
+class TestRun:
+    """One evaluation of a checkpoint (``tools/test.py``), started as a
+    :class:`TrainingRun` is (its ``max_iters`` is 0: nothing to resume).
+
+    Args:
+        config: The config file.
+        checkpoint: The weights.
+        work_dir: Its logs and ``finished.json``.
+        options: More ``tools/test.py`` arguments (``--tta``...).
+        env: Its environment (default: this process's).
+    """
+    config: str
+    checkpoint: str
+    work_dir: str
+    options: Sequence[str] = ()
+    env: Optional[Dict[str, str]] = field(default=None, repr=False)
+    max_iters: int = 0
+    environment = TrainingRun.environment
+
+    def command(self, resume: Sequence[str] = ()) -> List[str]:
+        return [sys.executable, tool_path('test.py'), self.config,
+                self.checkpoint, '--work-dir', self.work_dir, *self.options]
+
+
 class Launched:
     """A training run in its subprocess.
 
@@ -156,7 +190,7 @@ class Launched:
             reaches the launcher and every rank, as a scheduler's does.
     """
 
-    def __init__(self, run: TrainingRun, log: TextIO,
+    def __init__(self, run: Union[TrainingRun, TestRun], log: TextIO,
                  on_line: Optional[Callable[[str], None]] = None,
                  resume: bool = True, new_session: bool = False):
         resume_args, self.start_iter = resume_arguments(

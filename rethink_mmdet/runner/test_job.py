@@ -8,6 +8,7 @@ from rethink_mmdet.runner import (
     UsageError,
     build_runner,
     load_config,
+    mark_finished,
     release_process_group,
     resolve_work_dir,
 )
@@ -56,6 +57,10 @@ def configure_test(config: str, checkpoint: str,
 
 def test(cfg: Config) -> Dict[str, float]:
     """Evaluates; returns the metrics."""
-    metrics = build_runner(cfg).test()
+    runner = build_runner(cfg)
+    metrics = runner.test()
+    mark_finished(runner, 'test', checkpoint=cfg.load_from,
+                  metrics={k: float(v) for k, v in metrics.items()
+                           if isinstance(v, (int, float))})
     release_process_group()
     return metrics

@@ -21,6 +21,7 @@ from rethink_mmdet.runner import (
     UsageError,
     build_runner,
     load_config,
+    mark_finished,
     release_process_group,
     resolve_work_dir,
 )
@@ -138,5 +139,8 @@ def train(cfg: Config, check_data: bool = True):
         check_data_once(cfg)
     runner = build_runner(cfg)
     runner.train()
+    # A preempted run stops early and exits 0: finished only at the end.
+    if runner.iter >= runner.max_iters:
+        mark_finished(runner, 'train', max_iters=runner.max_iters)
     release_process_group()
     return runner
