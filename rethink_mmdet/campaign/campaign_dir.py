@@ -40,6 +40,11 @@ class Campaign:
         self.rows = list(rows)
         self.by_name = {row.name: row for row in self.rows}
 
+    @property
+    def name(self) -> str:
+        """The folder's name (the campaign's jobs are named after it)."""
+        return osp.basename(self.folder)
+
     def work_dir(self, row: Row) -> str:
         return osp.join(self.folder, row.name)
 
@@ -52,10 +57,11 @@ class Campaign:
 
     # The plan.
     @classmethod
-    def open(cls, folder: str,
-             rows: Optional[Sequence[Row]] = None) -> 'Campaign':
+    def open(cls, folder: str, rows: Optional[Sequence[Row]] = None,
+             write: bool = True) -> 'Campaign':
         """The campaign in ``folder``: its plan is written with ``rows``
-        the first time and must hold the same rows after.
+        the first time (unless ``write`` is False: a dry run) and must hold
+        the same rows after.
 
         Raises:
             UsageError: no plan and no rows, a plan of other rows, or a
@@ -81,6 +87,8 @@ class Campaign:
         else:
             campaign = cls(folder, rows)
             campaign.check_work_dirs()
+            if not write:
+                return campaign
             os.makedirs(folder, exist_ok=True)
             write_atomically(json.dumps(
                 {'rows': [r.to_dict() for r in rows]}, indent=1), path)

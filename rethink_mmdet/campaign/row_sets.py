@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from rethink_mmdet.runner import UsageError, load_config
+from rethink_mmdet.runner import UsageError, load_config, parse_cfg_options
 from rethink_mmdet.runner.configs import configs_root
 
 #: The paper's sets: name -> (what it reproduces, its config folders).
@@ -108,10 +108,23 @@ def tta_base(name: str) -> Optional[str]:
     return _TTA.sub('', name) if _TTA.search(name) else None
 
 
-def schedule_of(config: str) -> int:
-    """The config's ``train_cfg.max_iters``."""
+def cfg_overrides(options: Sequence[str]) -> Dict[str, object]:
+    """The ``--cfg-options`` among ``tools/train.py`` arguments."""
+    if '--cfg-options' not in options:
+        return {}
+    values = []
+    for item in options[list(options).index('--cfg-options') + 1:]:
+        if item.startswith('--'):
+            break
+        values.append(item)
+    return parse_cfg_options(values)
+
+
+def schedule_of(config: str, options: Sequence[str] = ()) -> int:
+    """The config's ``train_cfg.max_iters`` (after the ``--cfg-options``
+    among ``options``)."""
     try:
-        cfg = load_config(config, None)
+        cfg = load_config(config, cfg_overrides(options))
     except Exception as error:  # noqa: BLE001  (any config error: one line)
         raise UsageError(f'{config}: cannot be read as a config: '
                          f'{str(error).splitlines()[0]}') from None
@@ -142,7 +155,7 @@ def rows_from(items: Sequence[str], options: Sequence[str] = (),
     for config, name in zip(configs, names):
         base = tta_base(name)
         if base is None:
-            rows.append(Row(name, config, read_schedule(config),
+            rows.append(Row(name, config, read_schedule(config, options),
                             tuple(options)))
         elif base not in names:
             raise UsageError(f'{name} evaluates the final checkpoint of '

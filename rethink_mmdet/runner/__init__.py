@@ -5,7 +5,7 @@ mmengine's Runner from it, training and testing as tools/train.py and
 tools/test.py do, and the error type for bad input (reported in one line by
 the tools)."""
 import os.path as osp
-from typing import Optional
+from typing import Dict, Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.utils import import_modules_from_strings
@@ -80,6 +80,18 @@ def release_process_group() -> None:
         dist.destroy_process_group()
 
 
+def parse_cfg_options(options: Sequence[str]) -> Dict[str, object]:
+    """``KEY=VALUE`` strings as ``--cfg-options`` reads them."""
+    import argparse
+
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        default={})
+    return parser.parse_args(['--cfg-options', *options]).cfg_options \
+        if options else {}
+
+
 #: Written into the work_dir once a run has finished (its final validation
 #: included), by the main process; a campaign reads a row as done by it.
 FINISHED_FILE = 'finished.json'
@@ -104,4 +116,5 @@ def mark_finished(runner, kind: str, **facts) -> None:
 
 __all__ = ['FINISHED_FILE', 'UsageError', 'build_runner', 'config_path',
            'configs_root', 'load_config', 'mark_finished',
+           'parse_cfg_options',
            'release_process_group', 'resolve_work_dir']

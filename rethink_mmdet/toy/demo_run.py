@@ -7,14 +7,11 @@ evaluation runs again. The screen shows progress and results; everything
 the tools print (the Runner's tables, pycocotools' messages) goes to
 ``WORK_DIR/demo.log``.
 """
-import argparse
 import json
 import os
 import os.path as osp
 import time
 from typing import Callable, Dict, Optional, Sequence
-
-from mmengine.config import DictAction
 
 from rethink_mmdet.datasets.synthetic_coco import generate_if_needed
 from rethink_mmdet.runner.configs import config_path
@@ -86,15 +83,6 @@ def evaluate_untrained(config: str, work_dir: str,
     return metrics
 
 
-def parse_cfg_options(options: Sequence[str]) -> Dict[str, object]:
-    """``KEY=VALUE`` strings as ``--cfg-options`` reads them."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        default={})
-    return parser.parse_args(['--cfg-options', *options]).cfg_options \
-        if options else {}
-
-
 def _train(config: str, work_dir: str, max_iters: int,
            cfg_options: Sequence[str], log) -> None:
     """``tools/train.py`` in a subprocess (resumed when interrupted), its
@@ -128,7 +116,7 @@ def run_demo(config: str = TOY_CONFIG, work_dir: str = 'work_dirs/demo',
         prepare_data: Makes the data in ``data_root`` (tests pass their
             own, already made).
     """
-    from rethink_mmdet.runner import load_config
+    from rethink_mmdet.runner import load_config, parse_cfg_options
     from rethink_mmdet.runner.test_job import configure_test, test
 
     start = time.time()
