@@ -49,6 +49,7 @@ class TrainingFacts:
 
     @property
     def seconds_per_iter(self) -> Optional[float]:
+        """Seconds per timed iteration (None when none was timed)."""
         if not self.timed_iterations:
             return None
         return self.seconds / self.timed_iterations

@@ -364,6 +364,8 @@ def publish_checkpoint(source: str, out_dir: str, name: str,
             torch.save(published, f)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp's file is the owner's only; a published model is shared.
+        os.chmod(tmp_path, 0o644)
         final = osp.join(out_dir, f'{name}-{file_sha256(tmp_path)[:8]}.pth')
         os.replace(tmp_path, final)
     except BaseException:

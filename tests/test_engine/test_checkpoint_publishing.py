@@ -28,6 +28,7 @@ def test_meta_becomes_plain_data_and_the_training_state_is_dropped(
     assert os.path.basename(path) == f'row-{digest[:8]}.pth'
     # Nothing else in the folder: no temporary file is left behind.
     assert os.listdir(tmp_path / 'out') == [os.path.basename(path)]
+    assert os.stat(path).st_mode & 0o777 == 0o644  # readable by others
     published = torch.load(path, weights_only=True)
     assert set(published) == {'meta', 'state_dict'}
     assert published['meta'] == dict(seed=3, best=0.25,
