@@ -12,6 +12,7 @@ from rethink_mmdet.analysis.scratch_vs_pretrained import (
     format_table,
     reference_numbers,
 )
+from rethink_mmdet.runner import UsageError
 from rethink_mmdet.runner.configs import configs_root
 
 
@@ -24,17 +25,24 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--work-dirs', nargs='+', default=[],
                         help='work_dirs of runs of these configs, for a '
                         'measured column (matched by config name)')
+    parser.add_argument(
+        '--metafile', metavar='FILE',
+        help="a campaign's collected metafile (DIR/collect/metafile.yml) "
+        'for a measured column of its rows (default rows: its models)')
     parser.add_argument('--format', choices=['text', 'md'], default='text')
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> str:
     args = parse_args(argv)
+    ours = measured_in_metafile(args.metafile) if args.metafile else {}
     configs = args.configs or sorted(
         p for p in glob.glob(osp.join(configs_root(), '*', '*.py'))
         if '_base_' not in p)
     names = [osp.splitext(osp.basename(c))[0] for c in configs]
-    measured = {}
+    if ours and not args.configs:
+        names = list(ours)
+    measured = dict(ours)
     for work_dir in args.work_dirs:
         run = read_work_dir(work_dir)
         last = final_metrics(run)
@@ -45,3 +53,29 @@ def main(argv: Optional[Sequence[str]] = None) -> str:
     table = format_table(rows, markdown=args.format == 'md', header=HEADER)
     print(table)
     return table
+
+
+def measured_in_metafile(path: str) -> dict:
+    """``{model name: {'box': AP, 'mask': AP}}`` of a model-index metafile
+    (``collect``'s ``metafile.yml``).
+
+    Raises:
+        UsageError: the file is missing or holds no models.
+    """
+    import yaml
+    try:
+        with open(path) as f:
+            models = (yaml.safe_load(f) or {}).get('Models')
+    except (OSError, yaml.YAMLError, AttributeError) as error:
+        raise UsageError(f'--metafile {path}: not a readable metafile '
+                         f'({str(error).splitlines()[0]})') from None
+    if not models:
+        raise UsageError(f'--metafile {path}: no Models in it')
+    try:
+        numbers = reference_numbers(path)
+        return {model['Name']: dict(box=numbers.get(model['Name'], {}).get(
+            'box AP'), mask=numbers.get(model['Name'], {}).get('mask AP'))
+            for model in models}
+    except (KeyError, TypeError, AttributeError) as error:
+        raise UsageError(f'--metafile {path}: a model without {error} '
+                         '(expected Name and Results: Metrics)') from None

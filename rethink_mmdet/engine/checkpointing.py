@@ -11,6 +11,7 @@ half of one.
 """
 import functools
 import glob
+import hashlib
 import logging
 import os
 import os.path as osp
@@ -18,7 +19,7 @@ import pickle
 import re
 import tempfile
 import zipfile
-from typing import Callable, List, Optional, Union
+from typing import Callable, List, Optional, Sequence, Union
 
 import torch
 from mmengine.fileio.backends import LocalBackend
@@ -298,3 +299,86 @@ def read_run_checkpoint(path: str) -> dict:
     (weights only, with mmengine's training-state types)."""
     with training_checkpoint_globals():
         return torch.load(path, map_location='cpu', weights_only=True)
+
+
+def plain_data(value):
+    """``value`` built of what ``torch.load(weights_only=True)`` reads with
+    no allowlist: numpy scalars and arrays become Python numbers and lists,
+    any other object its ``repr`` (a checkpoint's ``meta`` is a record, not
+    code to revive)."""
+    if isinstance(value, dict):
+        return {plain_data(k): plain_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [plain_data(v) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, torch.Tensor):
+        return value
+    if hasattr(value, 'tolist'):
+        # numpy arrays and scalars (np.float64 is also a Python float).
+        return value.tolist()
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return value
+    return repr(value)
+
+
+def publish_checkpoint(source: str, out_dir: str, name: str,
+                       keys: Sequence[str] = ('meta', 'state_dict')) -> str:
+    """A training checkpoint as MMDetection's
+    ``tools/model_converters/publish_model.py`` publishes it: only
+    ``keys`` kept (the optimizer and the rest of the training state
+    dropped), saved, and named ``NAME-<first 8 hex of its sha256>.pth``.
+
+    The file is written beside its final name and renamed once hashed, so
+    no partial file ever carries the name. ``meta`` is made plain data
+    (:func:`plain_data`): the file loads with
+    ``torch.load(weights_only=True)``. torch's zip format is kept (the
+    script's legacy format served torch < 1.6); its CRCs let
+    :func:`checkpoint_problem` check the file.
+
+    Returns:
+        The published file's path.
+
+    Raises:
+        CheckpointError: ``source`` cannot be read or has no
+            ``state_dict``.
+    """
+    if not osp.isfile(source):
+        raise MissingCheckpointError(f'checkpoint {source} does not exist')
+    try:
+        checkpoint = read_run_checkpoint(source)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, ValueError,
+            zipfile.BadZipFile, OSError) as e:
+        raise CheckpointError(
+            f'checkpoint {source} cannot be published: {type(e).__name__}: '
+            f'{str(e).splitlines()[0] if str(e) else ""}') from e
+    if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint:
+        raise CheckpointError(f'checkpoint {source} has no state_dict')
+    published = {k: checkpoint[k] for k in keys if k in checkpoint}
+    if 'meta' in published:
+        published['meta'] = plain_data(published['meta'])
+    os.makedirs(out_dir, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(prefix=f'{_TMP_PREFIX}{name}.',
+                                    dir=out_dir)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            torch.save(published, f)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp's file is the owner's only; a published model is shared.
+        os.chmod(tmp_path, 0o644)
+        final = osp.join(out_dir, f'{name}-{file_sha256(tmp_path)[:8]}.pth')
+        os.replace(tmp_path, final)
+    except BaseException:
+        if osp.exists(tmp_path):
+            os.remove(tmp_path)
+        raise
+    return final
+
+
+def file_sha256(path: str) -> str:
+    """The hex SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
