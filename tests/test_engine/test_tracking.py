@@ -7,6 +7,7 @@ import os
 import signal
 import struct
 import subprocess
+import sys
 
 import pytest
 from mmengine.config import Config
@@ -97,6 +98,43 @@ def test_the_wandb_id_is_made_once_per_work_dir(tmp_path):
     assert wandb_run_id(str(tmp_path / 'a')) == first
     assert (tmp_path / 'a' / WANDB_ID_FILE).read_text().strip() == first
     assert wandb_run_id(str(tmp_path / 'b')) != first
+
+
+# A process logging to W&B through the backend, every host name it looks
+# up written to a file (also at exit, when wandb exports its telemetry).
+OFFLINE_RUN = """
+import socket, sys
+looked_up = open(sys.argv[2], 'a')
+lookup = socket.getaddrinfo
+def getaddrinfo(host, *args, **kwargs):
+    if host in ('localhost', '127.0.0.1', '::1'):
+        return lookup(host, *args, **kwargs)
+    looked_up.write(host + '\\n')
+    looked_up.flush()
+    raise OSError(host + ': no network here')
+socket.getaddrinfo = getaddrinfo
+from mmengine.config import Config
+from rethink_mmdet.engine.tracking import ResumableWandbVisBackend
+backend = ResumableWandbVisBackend(sys.argv[1] + '/20250101_000000/vis_data')
+backend.add_config(Config(dict(a=1)))
+backend.add_scalars({'loss': 1.0}, step=1)
+backend.close()
+"""
+
+
+def test_wandb_logs_offline_and_looks_up_no_host(tmp_path):
+    env = tool_env()
+    env.pop('WANDB_MODE', None)
+    looked_up = tmp_path / 'looked_up.txt'
+    looked_up.write_text('')
+    run_tool([sys.executable, '-c', OFFLINE_RUN, str(tmp_path),
+              str(looked_up)], env=env)
+    run_id = (tmp_path / WANDB_ID_FILE).read_text().strip()
+    assert len(glob.glob(str(tmp_path / 'wandb' /
+                             f'offline-run-*-{run_id}'))) == 1
+    # wandb 0.31 given mode='offline' in wandb.init alone asks for
+    # api.forge.coreweave.com.
+    assert looked_up.read_text() == ''
 
 
 def test_track_appends_the_backends_and_keeps_the_local_one(tmp_path):
