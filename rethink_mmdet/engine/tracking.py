@@ -11,8 +11,9 @@ new W&B run. The backends here log per work_dir instead:
   step s with ``purge_step=s``: TensorBoard's readers then drop every
   earlier event at step >= s, so the run reads as one, each step once.
 * :class:`ResumableWandbVisBackend` logs offline by default to
-  ``WORK_DIR/wandb/`` under one run id, kept in ``WORK_DIR/wandb_run_id``,
-  with ``resume='allow'`` and the iteration as W&B's step.
+  ``WORK_DIR/wandb/`` with ``resume='allow'`` and the iteration as W&B's
+  step, under the run id in ``WORK_DIR/wandb_run_id``, which every resumed
+  process keeps (a training started over gets a new one).
 
 ``tools/train.py --track tensorboard`` (or ``wandb``) adds them; see
 docs/tracking.md.
@@ -120,12 +121,13 @@ class ResumableTensorboardVisBackend(TensorboardVisBackend):
             self._tensorboard.close()
 
 
-def wandb_run_id(folder: str) -> str:
-    """The W&B run id of the training in ``folder``: made on first use and
-    kept in :data:`WANDB_ID_FILE`, so a new training in a new folder (or in
-    one deleted and made again) is a new run, and a resumed one is not."""
+def wandb_run_id(folder: str, new: bool = False) -> str:
+    """The W&B run id of the training in ``folder``, kept in
+    :data:`WANDB_ID_FILE`: made on first use, or anew when ``new`` (a
+    training started over), so only a resumed training logs to an id
+    that was used before."""
     path = osp.join(folder, WANDB_ID_FILE)
-    if osp.exists(path):
+    if osp.exists(path) and not new:
         with open(path) as f:
             run_id = f.read().strip()
         if run_id:
@@ -141,7 +143,15 @@ def wandb_run_id(folder: str) -> str:
 
 @VISBACKENDS.register_module()
 class ResumableWandbVisBackend(WandbVisBackend):
-    """One W&B run per work_dir, offline unless asked otherwise.
+    """One W&B run per training in a work_dir, offline unless asked
+    otherwise.
+
+    The run starts at the process's first logged step: a process that
+    resumes a checkpoint (``--resume``: the config's ``resume`` and
+    ``load_from``) continues the work_dir's run id; one that trains from
+    the start makes a new id (W&B cannot erase a run's history, so a
+    training started over is a new run); one that only evaluates (step 0)
+    uses the id there is.
 
     Args:
         save_dir: What mmengine's Visualizer passes; the run's folder is
@@ -157,45 +167,61 @@ class ResumableWandbVisBackend(WandbVisBackend):
             ``log_code_name`` go unused).
     """
 
+    _config: Optional[Config] = None
+
+    def add_config(self, config: Config, **kwargs) -> None:
+        """Keeps the config for the run's start (the Runner adds it first,
+        before any step)."""
+        self._config = config
+
     def _init_env(self) -> None:
+        # What mmengine's own methods (experiment, add_graph) start with.
+        self._start(step=0)
+
+    def _start(self, step: int) -> None:
+        if getattr(self, '_started', False):
+            return
+        self._started = True
         import wandb
 
         folder = run_folder(self._save_dir)
+        config = self._config or {}
+        resuming = bool(config.get('resume') and config.get('load_from'))
         given = dict(self._init_kwargs or {})
         defaults = dict(project='rethink-mmdet', name=osp.basename(folder),
                         resume='allow', dir=folder, allow_val_change=True,
                         mode=os.environ.get('WANDB_MODE', 'offline'))
         if 'id' not in given:
-            defaults['id'] = wandb_run_id(folder)
+            defaults['id'] = wandb_run_id(folder,
+                                          new=step > 0 and not resuming)
         self._init_kwargs = {**defaults, **given}
         if self._init_kwargs['mode'] == 'offline':
             # The process's settings, not only the run's: with offline
-            # given to init alone, wandb 0.31 still probes its server for
-            # telemetry (a DNS lookup, then an HTTPS request).
+            # given to init alone, wandb 0.31 still looks up its server's
+            # address for a telemetry request.
             wandb.setup(settings=wandb.Settings(mode='offline'))
-        os.makedirs(folder, exist_ok=True)
         super()._init_env()
+        self._env_initialized = True
+        if self._config is not None:
+            # Without mmengine's log_code: it would copy every .py file
+            # under the working directory, a checkout's .venv/ included.
+            self._wandb.config.update(self._config.to_dict(),
+                                      allow_val_change=True)
 
-    @force_init_env
-    def add_config(self, config: Config, **kwargs) -> None:
-        # Without mmengine's log_code: it would copy every .py file under
-        # the working directory, a checkout's .venv/ included.
-        self._wandb.config.update(config.to_dict(), allow_val_change=True)
-
-    @force_init_env
     def add_image(self, name: str, image, step: int = 0, **kwargs) -> None:
+        self._start(step)
         # Into the current step's row: a validation's images count their
         # own steps (iteration + image index), which would move W&B's step
         # past the iterations that follow, and W&B drops lower steps.
         self._wandb.log({name: self._wandb.Image(image)}, commit=False)
 
-    @force_init_env
     def add_scalar(self, name: str, value, step: int = 0, **kwargs) -> None:
+        self._start(step)
         self._wandb.log({name: value}, step=step)
 
-    @force_init_env
     def add_scalars(self, scalar_dict: dict, step: int = 0,
                     file_path: Optional[str] = None, **kwargs) -> None:
+        self._start(step)
         # The iteration as W&B's step (mmengine's backend drops it): the
         # curves' x axis, and a training's validation joins its iteration.
         self._wandb.log(dict(scalar_dict), step=step)

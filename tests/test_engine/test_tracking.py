@@ -8,6 +8,7 @@ import signal
 import struct
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 from mmengine.config import Config
@@ -93,16 +94,20 @@ def test_the_run_folder_is_the_work_dir_of_mmengine_s_save_dir(tmp_path):
     assert run_folder(str(tmp_path / 'tb')) == str(tmp_path / 'tb')
 
 
-def test_the_wandb_id_is_made_once_per_work_dir(tmp_path):
+def test_the_wandb_id_is_kept_in_the_work_dir(tmp_path):
     first = wandb_run_id(str(tmp_path / 'a'))
     assert wandb_run_id(str(tmp_path / 'a')) == first
     assert (tmp_path / 'a' / WANDB_ID_FILE).read_text().strip() == first
     assert wandb_run_id(str(tmp_path / 'b')) != first
+    again = wandb_run_id(str(tmp_path / 'a'), new=True)
+    assert again != first
+    assert wandb_run_id(str(tmp_path / 'a')) == again
 
 
-# A process logging to W&B through the backend, every host name it looks
-# up written to a file (also at exit, when wandb exports its telemetry).
-OFFLINE_RUN = """
+# Three processes' W&B logging through the backend in one: a training,
+# its resume, a training started over; every host name looked up goes to
+# a file (also at exit, when wandb exports its telemetry).
+OFFLINE_RUNS = """
 import socket, sys
 looked_up = open(sys.argv[2], 'a')
 lookup = socket.getaddrinfo
@@ -115,24 +120,32 @@ def getaddrinfo(host, *args, **kwargs):
 socket.getaddrinfo = getaddrinfo
 from mmengine.config import Config
 from rethink_mmdet.engine.tracking import ResumableWandbVisBackend
-backend = ResumableWandbVisBackend(sys.argv[1] + '/20250101_000000/vis_data')
-backend.add_config(Config(dict(a=1)))
-backend.add_scalars({'loss': 1.0}, step=1)
-backend.close()
+for stamp, first_step, resume in (('0', 1, dict(resume=False)),
+                                  ('1', 4, dict(resume=True,
+                                                load_from='iter_3.pth')),
+                                  ('2', 1, dict(resume=False))):
+    backend = ResumableWandbVisBackend(sys.argv[1] + f'/{stamp}/vis_data')
+    backend.add_config(Config(resume))
+    backend.add_scalars({'loss': 1.0}, step=first_step)
+    backend.close()
 """
 
 
-def test_wandb_logs_offline_and_looks_up_no_host(tmp_path):
+def test_wandb_keeps_the_id_on_resume_offline_looking_up_no_host(
+        tmp_path):
     env = tool_env()
     env.pop('WANDB_MODE', None)
     looked_up = tmp_path / 'looked_up.txt'
     looked_up.write_text('')
-    run_tool([sys.executable, '-c', OFFLINE_RUN, str(tmp_path),
+    run_tool([sys.executable, '-c', OFFLINE_RUNS, str(tmp_path),
               str(looked_up)], env=env)
-    run_id = (tmp_path / WANDB_ID_FILE).read_text().strip()
-    assert len(glob.glob(str(tmp_path / 'wandb' /
-                             f'offline-run-*-{run_id}'))) == 1
-    # wandb 0.31 given mode='offline' in wandb.init alone asks for
+    # Folders are named by the second a run starts, then its id: in any
+    # order, the resume's id is the first one's, the id file the last's.
+    ids = Counter(p.rsplit('-', 1)[1] for p in
+                  glob.glob(str(tmp_path / 'wandb' / 'offline-run-*')))
+    last = (tmp_path / WANDB_ID_FILE).read_text().strip()
+    assert sorted(ids.values()) == [1, 2] and ids[last] == 1, ids
+    # wandb 0.31 given mode='offline' in wandb.init alone looks up
     # api.forge.coreweave.com.
     assert looked_up.read_text() == ''
 
