@@ -104,6 +104,17 @@ def test_the_wandb_id_is_kept_in_the_work_dir(tmp_path):
     assert wandb_run_id(str(tmp_path / 'a')) == again
 
 
+def test_the_documented_config_line_names_the_backend(tmp_path):
+    with open(os.path.join(REPO_ROOT, 'docs', 'tracking.md')) as f:
+        line, = [x for x in f if x.startswith('visualizer = ')]
+    config = tmp_path / 'row.py'
+    config.write_text(f'_base_ = {TOY_CONFIG!r}\n{line}')
+    cfg = configure(parse_args([str(config), '--work-dir', str(tmp_path)]))
+    assert cfg.visualizer.type == 'DetLocalVisualizer'
+    assert [b['type'] for b in cfg.visualizer.vis_backends] == [
+        'LocalVisBackend', 'ResumableTensorboardVisBackend']
+
+
 # Three processes' W&B logging through the backend in one: a training,
 # its resume, a training started over; every host name looked up goes to
 # a file (also at exit, when wandb exports its telemetry).
