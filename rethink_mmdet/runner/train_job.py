@@ -3,6 +3,7 @@ to a config, the datasets checked, then mmengine's Runner."""
 import os
 import os.path as osp
 import sys
+from importlib.util import find_spec
 from typing import Optional, Sequence
 
 from mmengine.config import Config
@@ -118,6 +119,11 @@ def add_trackers(cfg: Config, track: Sequence[str]) -> None:
                          f'{", ".join(TRACKERS)}')
     if not track:
         return
+    for name in dict.fromkeys(track):
+        # The package's name is the option's; now, not at the first log.
+        if find_spec(name) is None:
+            raise UsageError(f'--track {name} needs the {name} package: '
+                             f'{sys.executable} -m pip install {name}')
     if cfg.get('visualizer') is None:
         cfg.visualizer = dict(type='DetLocalVisualizer', name='visualizer',
                               vis_backends=[dict(type='LocalVisBackend')])

@@ -24,7 +24,7 @@ from rethink_mmdet.engine.tracking import (
     run_folder,
     wandb_run_id,
 )
-from rethink_mmdet.runner import UsageError
+from rethink_mmdet.runner import UsageError, train_job
 from rethink_mmdet.runner.train_job import add_trackers
 from rethink_mmdet.testing import (
     REPO_ROOT,
@@ -175,6 +175,16 @@ def test_track_appends_the_backends_and_keeps_the_local_one(tmp_path):
         add_trackers(cfg, ['mlflow'])
     with pytest.raises(SystemExit):
         parse_args([TOY_CONFIG, '--track', 'mlflow'])
+
+
+def test_track_without_its_package_is_one_line(monkeypatch):
+    monkeypatch.setattr(train_job, 'find_spec',
+                        lambda name: None if name == 'wandb' else name)
+    cfg = Config(dict(visualizer=dict(vis_backends=[])))
+    with pytest.raises(UsageError,
+                       match=r'^--track wandb needs the wandb package: '
+                       r'\S+ -m pip install wandb$'):
+        add_trackers(cfg, ['tensorboard', 'wandb'])
 
 
 # Run in the first training only: SIGKILL right after step STEP is logged
