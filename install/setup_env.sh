@@ -180,7 +180,7 @@ else
     echo "$MMCV_KEY" > "$MMCV_RECORD"
 fi
 
-step "mmdet 3.3.0, pycocotools, faster-coco-eval and test tools (pytest, import-linter, ruff, uv)"
+step "mmdet 3.3.0, pycocotools, faster-coco-eval, tensorboard, wandb and test tools (pytest, import-linter, ruff, uv)"
 pip_install "${STACK[@]}"
 
 step "rethink_mmdet (editable)"

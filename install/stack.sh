@@ -21,10 +21,13 @@ MMCV_DEPS=(addict numpy packaging Pillow pyyaml yapf)
 OPENCV=(opencv-python-headless)
 OPENCV_DISTS=(opencv-python opencv-python-headless opencv-contrib-python
               opencv-contrib-python-headless)
-# faster-coco-eval backs FasterCocoMetric, our configs' COCO metric; then
-# the test tools (pytest, import-linter, ruff, and uv, which makes the
-# tests' image environments as a GPU image's are made).
+# faster-coco-eval backs FasterCocoMetric, our configs' COCO metric;
+# tensorboard and wandb back `tools/train.py --track` (docs/tracking.md;
+# wandb at the version whose offline mode was checked); then the test tools
+# (pytest, import-linter, ruff, and uv, which makes the tests' image
+# environments as a GPU image's are made).
 STACK=("mmdet==3.3.0" pycocotools "faster-coco-eval==1.8.0"
+       "tensorboard>=2.14" "wandb>=0.31,<0.32"
        "pytest>=7" "pytest-xdist>=3" "import-linter>=2.1" "ruff>=0.6"
        "uv>=0.4")
 # openmim's declared dependencies pull openxlab, which pins setuptools~=60.2

@@ -3,6 +3,7 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
+from rethink_mmdet.engine.tracking import TRACKERS
 from rethink_mmdet.runner.train_job import configure_training, train
 
 from .common import parse_with_common_args, run_main
@@ -26,6 +27,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--skip-data-check', action='store_true',
         help='start without checking the datasets first (see '
         'tools/misc/check_dataset.py)')
+    parser.add_argument(
+        '--track', action='append', default=[], choices=list(TRACKERS),
+        help='also log to TensorBoard (WORK_DIR/tensorboard/) or W&B '
+        '(offline, WORK_DIR/wandb/) as one run across requeues and '
+        '--resume; repeat for both (docs/tracking.md)')
     return parse_with_common_args(parser, argv)
 
 
@@ -34,7 +40,7 @@ def configure(args: argparse.Namespace):
     return configure_training(
         args.config, args.cfg_options, args.work_dir, args.launcher,
         amp=args.amp, auto_scale_lr=args.auto_scale_lr, resume=args.resume,
-        data_root=args.data_root)
+        data_root=args.data_root, track=args.track)
 
 
 def main(argv: Optional[Sequence[str]] = None):

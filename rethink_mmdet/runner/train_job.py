@@ -3,7 +3,8 @@ to a config, the datasets checked, then mmengine's Runner."""
 import os
 import os.path as osp
 import sys
-from typing import Optional
+from importlib.util import find_spec
+from typing import Optional, Sequence
 
 from mmengine.config import Config
 
@@ -16,6 +17,7 @@ from rethink_mmdet.engine.schedule_scaling import (
     scale_schedule_to_batch,
     total_batch_size,
 )
+from rethink_mmdet.engine.tracking import TRACKERS
 from rethink_mmdet.models.imagenet_weights import imagenet_problems
 from rethink_mmdet.runner import (
     UsageError,
@@ -37,7 +39,8 @@ def configure_training(config: str, cfg_options: Optional[dict] = None,
                        launcher: str = 'none', amp: bool = False,
                        auto_scale_lr: bool = False,
                        resume: Optional[str] = None,
-                       data_root: Optional[str] = None) -> Config:
+                       data_root: Optional[str] = None,
+                       track: Sequence[str] = ()) -> Config:
     """The config the Runner gets, with every command-line option applied.
 
     Args:
@@ -54,6 +57,8 @@ def configure_training(config: str, cfg_options: Optional[dict] = None,
             in the work_dir, or None.
         data_root: ``--data-root``: where the datasets are
             (:func:`~rethink_mmdet.runner.data_root.apply_data_root`).
+        track: ``--track``: names of :data:`~rethink_mmdet.engine.tracking.
+            TRACKERS` whose backends log this training as one run.
     """
     cfg = load_config(config, cfg_options, data_root)
     cfg.launcher = launcher
@@ -100,7 +105,34 @@ def configure_training(config: str, cfg_options: Optional[dict] = None,
             cfg.resume = True
             cfg.load_from = resume
         _check_local_checkpoint(cfg.get('load_from'))
+    add_trackers(cfg, track)
     return cfg
+
+
+def add_trackers(cfg: Config, track: Sequence[str]) -> None:
+    """Appends the vis backend of each name in ``track`` to the config's
+    visualizer, after the backends it has (``LocalVisBackend`` stays: the
+    analysis tools read its ``scalars.json``); one the config already has
+    is not added twice (mmengine refuses two of a name)."""
+    unknown = [name for name in track if name not in TRACKERS]
+    if unknown:
+        raise UsageError(f'--track {unknown[0]}: not one of '
+                         f'{", ".join(TRACKERS)}')
+    if not track:
+        return
+    for name in dict.fromkeys(track):
+        # The package's name is the option's; now, not at the first log.
+        if find_spec(name) is None:
+            raise UsageError(f'--track {name} needs the {name} package: '
+                             f'{sys.executable} -m pip install {name}')
+    if cfg.get('visualizer') is None:
+        cfg.visualizer = dict(type='DetLocalVisualizer', name='visualizer',
+                              vis_backends=[dict(type='LocalVisBackend')])
+    backends = list(cfg.visualizer.get('vis_backends') or [])
+    for name in track:
+        if all(b.get('type') != TRACKERS[name] for b in backends):
+            backends.append(dict(type=TRACKERS[name]))
+    cfg.visualizer.vis_backends = backends
 
 
 def _warn_if_not_the_base_batch(cfg: Config) -> None:
