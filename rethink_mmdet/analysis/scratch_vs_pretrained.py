@@ -18,8 +18,11 @@ INIT_LABELS = {'scratch': 'random init', 'pretrained': 'w/ pre-train'}
 
 
 def model_key(name: str) -> str:
-    """The model a config trains, without its init and schedule fields."""
+    """The model a config trains, without its init and schedule fields (a
+    name outside MMDetection's naming rule is its own model)."""
     fields = name.split('_')
+    if len(fields) < 3:
+        return name
     for init in ('-scratch', '-pretrained'):
         fields[1] = fields[1].replace(init, '')
     return '_'.join(fields[:-2] + fields[-1:])

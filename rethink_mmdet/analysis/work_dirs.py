@@ -99,12 +99,17 @@ def _metric_record(record: dict) -> bool:
         '/' in key for key in record)
 
 
-def read_work_dir(work_dir: str) -> RunLog:
+def read_work_dir(work_dir: str, require_validation: bool = True) -> RunLog:
     """Reads every run in ``work_dir`` into one :class:`RunLog`.
+
+    Args:
+        work_dir: The folder.
+        require_validation: Refuse a run with no validation result yet
+            (False: a run in progress, for its status).
 
     Raises:
         WorkDirError: when the folder or its scalars are missing, or it has
-            no validation result.
+            no validation result (as ``require_validation`` says).
     """
     if not osp.isdir(work_dir):
         raise WorkDirError(f'{work_dir}: not a directory')
@@ -123,7 +128,9 @@ def read_work_dir(work_dir: str) -> RunLog:
         last_iter = 0
         with open(path) as f:
             for line_no, line in enumerate(f, 1):
-                if not line.strip():
+                # A line without its newline is still being written (the
+                # run is in progress).
+                if not line.strip() or not line.endswith('\n'):
                     continue
                 try:
                     record = json.loads(line)
@@ -145,7 +152,7 @@ def read_work_dir(work_dir: str) -> RunLog:
         run.val = {i: r for i, r in run.val.items() if i < start}
         run.train.update(train)
         run.val.update(val)
-    if not run.val:
+    if require_validation and not run.val:
         raise WorkDirError(
             f'{work_dir}: no validation results in {len(scalar_files)} '
             'scalars.json file(s); train with a val_interval shorter than '

@@ -29,6 +29,8 @@ _REASONS = (
      'stopped, not resumed'),
 )
 _EXCEPTION = re.compile(r'^\w+(\.\w+)*(Error|Exception): .*')
+_RANK_PREFIX = re.compile(r'^\[rank\d+\]:\s?')
+_RESTART = re.compile(r'\[sbatch\] \S+ job \d+ starts \(restart (\d+)\)')
 
 
 @dataclass
@@ -67,7 +69,9 @@ def failure_reason(log_paths: List[str]) -> str:
     for path in log_paths:
         if osp.isfile(path):
             with open(path, errors='replace') as f:
-                lines += f.read().splitlines()[-400:]
+                # torch.distributed prefixes a rank's traceback lines.
+                lines += [_RANK_PREFIX.sub('', line)
+                          for line in f.read().splitlines()[-400:]]
     for pattern, label in _REASONS:
         for line in reversed(lines):
             match = pattern.search(line)
@@ -83,7 +87,7 @@ def failure_reason(log_paths: List[str]) -> str:
 def _progress(work_dir: str) -> Dict[str, Optional[float]]:
     """Iteration, last AP and seconds per iteration from the logs."""
     try:
-        run = read_work_dir(work_dir)
+        run = read_work_dir(work_dir, require_validation=False)
     except WorkDirError:
         return dict(iteration=0, ap=None, seconds=None)
     iteration = max(run.train, default=0)
@@ -118,6 +122,11 @@ def row_state(campaign: Campaign, row: Row,
     progress = _progress(work_dir)
     state.iteration = int(progress['iteration'] or 0)
     state.ap = progress['ap']
+    logs = sorted(glob.glob(osp.join(work_dir, 'slurm-*.out')),
+                  key=osp.getmtime)
+    # A requeued job's runs append to one output file; Slurm forgets the
+    # job (and its Restarts) MinJobAge after its end, the file keeps them.
+    state.restarts = _restarts_logged(logs)
     if jobs:
         state.job = f'{jobs[-1]["executor"]}:{jobs[-1]["id"]}'
     if campaign.finished(row) is not None:
@@ -129,7 +138,8 @@ def row_state(campaign: Campaign, row: Row,
     newest = jobs[-1]
     if newest['executor'] == 'slurm':
         info = slurm_job(newest['id'])
-        state.restarts = int(info.get('Restarts', 0) or 0)
+        state.restarts = max(state.restarts,
+                             int(info.get('Restarts', 0) or 0))
         job_state = info.get('JobState')
         if job_state in ACTIVE_STATES:
             running = job_state not in ('PENDING', 'REQUEUE_HOLD')
@@ -143,10 +153,18 @@ def row_state(campaign: Campaign, row: Row,
             0, row.max_iters - state.iteration)
     if state.state == 'planned':
         state.state = 'failed'
-        logs = sorted(glob.glob(osp.join(work_dir, 'slurm-*.out')),
-                      key=osp.getmtime) + [osp.join(work_dir, LOG_FILE)]
-        state.note = failure_reason(logs)
+        state.note = failure_reason(logs + [osp.join(work_dir, LOG_FILE)])
     return state
+
+
+def _restarts_logged(logs: List[str]) -> int:
+    """The highest restart tools/slurm/train.sbatch logged a start of."""
+    restarts = 0
+    for path in logs:
+        with open(path, errors='replace') as f:
+            for match in _RESTART.finditer(f.read()):
+                restarts = max(restarts, int(match.group(1)))
+    return restarts
 
 
 def format_states(states: List[RowState]) -> str:

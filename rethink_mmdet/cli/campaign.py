@@ -43,6 +43,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                       help="for --cost: benchmark_train.py --json's figures")
     plan.add_argument('--nodes', type=int, nargs='+', default=[1, 4, 8],
                       help='for --cost: node counts (8 GPUs each)')
+    plan.add_argument('--markdown', action='store_true',
+                      help='for --cost: a Markdown table')
 
     submit = commands.add_parser('submit', help='run or queue the rows')
     _rows_arguments(submit)
@@ -100,8 +102,10 @@ def plan(args) -> int:
         return 0
     rows = _plan_rows(args)
     if args.cost:
-        from rethink_mmdet.campaign import cost
-        print(cost.cost_report(rows, args))
+        from rethink_mmdet.campaign.cost import estimate_for, format_cost
+        print(format_cost(estimate_for(
+            rows, args.seconds_per_iter, args.benchmark,
+            nodes=tuple(args.nodes)), markdown=args.markdown))
         return 0
     for row in rows:
         schedule = (f'evaluates {row.tta_of}' if row.tta_of
@@ -134,7 +138,7 @@ def submit(args) -> int:
     rows = _plan_rows(args) if args.rows else None
     campaign = Campaign.open(args.campaign_dir, rows,
                              write=not args.dry_run)
-    extra = ['--track', *args.track] if args.track else []
+    extra = [arg for tracker in args.track for arg in ('--track', tracker)]
     chosen = []
     for row in campaign.rows:
         state = row_state(campaign, row) if not args.dry_run else None
@@ -182,8 +186,14 @@ def collect(args) -> int:
     from rethink_mmdet.campaign.collect import collect as collect_rows
     campaign = Campaign.open(args.campaign_dir)
     written = collect_rows(campaign)
-    for what, path in written.items():
-        print(f'{what}: {path}')
+    for what in ('tables', 'metafile', 'model_index'):
+        print(f'{what}: {written[what]}')
+    for row, path in written['published'].items():
+        print(f'{row}: published {path}')
+    for row, why in written['problems'].items():
+        print(f'{row}: not collected: {why}')
+    if written['waiting']:
+        print(f'not finished: {", ".join(written["waiting"])}')
     return 0
 
 

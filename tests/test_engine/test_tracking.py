@@ -12,10 +12,6 @@ from collections import Counter
 
 import pytest
 from mmengine.config import Config
-from tensorboard.backend.event_processing import (
-    event_accumulator,
-    plugin_event_accumulator,
-)
 
 from rethink_mmdet.cli.train import configure, parse_args
 from rethink_mmdet.engine.tracking import (
@@ -33,20 +29,7 @@ from rethink_mmdet.testing import (
     tool_env,
     toy_train_command,
 )
-
-
-def _steps(folder, tag):
-    """``[(step, value)]`` of ``tag`` as TensorBoard reads ``folder``:
-    the plain reader, and the one ``tensorboard --load_fast=false`` serves
-    (it purges only from a process's second start marker on)."""
-    plain = event_accumulator.EventAccumulator(str(folder))
-    plain.Reload()
-    served = plugin_event_accumulator.EventAccumulator(str(folder))
-    served.Reload()
-    values = [(e.step, e.value) for e in plain.Scalars(tag)]
-    assert [(e.step, pytest.approx(float(e.tensor_proto.float_val[0])))
-            for e in served.Tensors(tag)] == values
-    return values
+from rethink_mmdet.testing.runs import tensorboard_steps
 
 
 def _backend(work_dir, stamp):
@@ -68,9 +51,9 @@ def test_a_resumed_process_replaces_the_steps_it_logs_again(tmp_path):
     killed.close()
     resumed.close()
     assert len(os.listdir(tmp_path / 'tensorboard')) == 2
-    assert _steps(tmp_path / 'tensorboard', 'loss') == [
+    assert tensorboard_steps(tmp_path / 'tensorboard', 'loss') == [
         (1, 1.0), (2, 2.0), (3, 3.0), (4, 40.0), (5, 50.0), (6, 60.0)]
-    assert _steps(tmp_path / 'tensorboard', 'coco/bbox_mAP') == [
+    assert tensorboard_steps(tmp_path / 'tensorboard', 'coco/bbox_mAP') == [
         (3, pytest.approx(0.1))]
 
 
@@ -83,8 +66,8 @@ def test_a_process_that_only_evaluates_erases_nothing(tmp_path):
     evaluation = _backend(tmp_path, '20250101_010000')
     evaluation.add_scalars({'loss': 9.0}, step=0)
     evaluation.close()
-    assert [s for s, _ in _steps(tmp_path / 'tensorboard', 'loss')] == [
-        1, 2, 3, 0]
+    steps = tensorboard_steps(tmp_path / 'tensorboard', 'loss')
+    assert [s for s, _ in steps] == [1, 2, 3, 0]
 
 
 def test_the_run_folder_is_the_work_dir_of_mmengine_s_save_dir(tmp_path):
@@ -249,7 +232,8 @@ def test_a_killed_and_resumed_training_is_one_run(tmp_path, tiny_coco):
     assert sorted(p.name for p in work_dir.glob('iter_*.pth')) == [
         'iter_3.pth']
     # The killed process logged past its checkpoint: the purge has work.
-    killed_steps = [s for s, _ in _steps(work_dir / 'tensorboard', 'loss')]
+    killed_steps = [s for s, _ in tensorboard_steps(
+        work_dir / 'tensorboard', 'loss')]
     assert killed_steps == [1, 2, 3, 4, 5]
 
     env = tool_env()
@@ -260,7 +244,7 @@ def test_a_killed_and_resumed_training_is_one_run(tmp_path, tiny_coco):
                        recursive=True)
     assert {os.path.dirname(p) for p in events} == {
         str(work_dir / 'tensorboard')} and len(events) == 2
-    loss = _steps(work_dir / 'tensorboard', 'loss')
+    loss = tensorboard_steps(work_dir / 'tensorboard', 'loss')
     assert [s for s, _ in loss] == [1, 2, 3, 4, 5, 6]
     first, second = sorted(p.parent.parent.name for p in
                            work_dir.glob('*/vis_data/scalars.json'))
@@ -268,7 +252,7 @@ def test_a_killed_and_resumed_training_is_one_run(tmp_path, tiny_coco):
     expected = {**_scalars(work_dir, first), **_scalars(work_dir, second)}
     assert loss == [(s, pytest.approx(expected[s], rel=1e-5))
                     for s in range(1, 7)]
-    assert [s for s, _ in _steps(work_dir / 'tensorboard',
+    assert [s for s, _ in tensorboard_steps(work_dir / 'tensorboard',
                                  'coco/bbox_mAP')] == [3, 6]
 
     # W&B: two offline files of one run id, the iteration as the step.

@@ -2,7 +2,6 @@
 resumed: SIGKILL, SIGTERM (preemption), a kill while a checkpoint is
 written. docs/reliability.md lists what each shows; the other faults are in
 test_fault_handling.py."""
-import json
 import os
 import random
 import signal
@@ -10,7 +9,6 @@ import subprocess
 import time
 
 import pytest
-import torch
 
 from rethink_mmdet.testing import (
     REPO_ROOT,
@@ -19,6 +17,7 @@ from rethink_mmdet.testing import (
     tool_env,
     toy_train_command,
 )
+from rethink_mmdet.testing.runs import max_difference, run_records
 
 pytestmark = pytest.mark.slow
 
@@ -59,17 +58,10 @@ def _sigkill_between(command, first, then, delay):
 
 
 def _runs(work_dir):
-    """Each run of ``work_dir`` (its timestamped folders, oldest first) as
-    ``{iteration: (loss, lr)}`` of its training records."""
-    runs = []
-    for stamp in sorted(os.listdir(work_dir)):
-        path = os.path.join(work_dir, stamp, 'vis_data', 'scalars.json')
-        if os.path.isfile(path):
-            with open(path) as f:
-                records = [json.loads(line) for line in f]
-            runs.append({r['iter']: (r['loss'], r['lr'])
-                         for r in records if 'loss' in r})
-    return runs
+    """Each run of ``work_dir`` (oldest first) as ``{iteration: (loss,
+    lr)}`` of its training records."""
+    return [{it: (r['loss'], r['lr']) for it, r in run.items()}
+            for run in run_records(work_dir)]
 
 
 def _losses_by_iter(work_dir):
@@ -84,21 +76,6 @@ def _newest_checkpoint(work_dir):
     """The highest N of the complete ``iter_N.pth`` files (writes are
     atomic: an interrupted one leaves only a temporary file)."""
     return max(int(p.stem.split('_')[1]) for p in work_dir.glob('iter_*.pth'))
-
-
-def _max_difference(a, b):
-    """Largest absolute difference between two nested tensor structures."""
-    if isinstance(a, torch.Tensor):
-        return (a.double() - b.double()).abs().max().item() if a.numel() \
-            else 0.0
-    if isinstance(a, dict):
-        assert a.keys() == b.keys()
-        return max([_max_difference(a[k], b[k]) for k in a] or [0.0])
-    if isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        return max([_max_difference(x, y) for x, y in zip(a, b)] or [0.0])
-    assert a == b
-    return 0.0
 
 
 def _kill_and_resume(tmp_path, name, data_root, kill_after, **options):
@@ -142,10 +119,10 @@ def test_sigkill_then_resume_ends_with_the_uninterrupted_weights(
         tmp_path, 'killed', tiny_coco, kill_after, **EXACT)
     expected = read_run_checkpoint(reference / 'iter_6.pth')
     actual = read_run_checkpoint(resumed / 'iter_6.pth')
-    assert _max_difference(expected['state_dict'],
+    assert max_difference(expected['state_dict'],
                            actual['state_dict']) <= 1e-6
     # SGD momentum buffers and the LR schedulers' state.
-    assert _max_difference(expected['optimizer']['state'],
+    assert max_difference(expected['optimizer']['state'],
                            actual['optimizer']['state']) <= 1e-6
     assert expected['param_schedulers'] == actual['param_schedulers']
     hub_expected = expected['message_hub']['log_scalars']['train/loss']
@@ -166,7 +143,7 @@ def test_sigkill_then_resume_ends_with_the_uninterrupted_weights(
                              **{'custom_hooks.1.type': 'DivergenceGuardHook'}
                              )[0]
     actual = read_run_checkpoint(plain / 'iter_6.pth')
-    assert _max_difference(expected['state_dict'],
+    assert max_difference(expected['state_dict'],
                            actual['state_dict']) > 1e-6
 
 
@@ -206,9 +183,9 @@ def test_sigterm_saves_after_the_iteration_exits_0_and_resumes_exactly(
     run_tool(toy_train_command(work_dir, tiny_coco, 4, 4,
                                extra=['--resume'], **PREEMPT))
     actual = read_run_checkpoint(work_dir / 'iter_4.pth')
-    assert _max_difference(expected['state_dict'],
+    assert max_difference(expected['state_dict'],
                            actual['state_dict']) <= 1e-6
-    assert _max_difference(expected['optimizer']['state'],
+    assert max_difference(expected['optimizer']['state'],
                            actual['optimizer']['state']) <= 1e-6
     losses, resumed = _losses_by_iter(reference), _losses_by_iter(work_dir)
     for it in range(1, 5):

@@ -8,7 +8,9 @@ import time
 
 import pytest
 
+from rethink_mmdet.datasets.synthetic_coco import make_synthetic_coco
 from rethink_mmdet.testing import REPO_ROOT, tool_env
+from rethink_mmdet.testing.paced_runs import PACE_HOOK
 
 LOCAL_SLURM = os.path.join(REPO_ROOT, 'install', 'local_slurm.sh')
 #: Exit status of local_slurm.sh when Slurm is missing and cannot be
@@ -94,3 +96,21 @@ def local_slurm(tmp_path_factory):
         yield LocalSlurm(folder, export.split('=', 1)[1])
     finally:
         subprocess.run(['bash', LOCAL_SLURM, 'stop', folder], timeout=120)
+
+
+@pytest.fixture(scope='session')
+def coco64(tmp_path_factory):
+    root = tmp_path_factory.mktemp('coco64')
+    make_synthetic_coco(str(root), num_train=16, num_val=4, seed=3,
+                        image_size=(64, 64))
+    return str(root)
+
+
+@pytest.fixture(scope='session')
+def job_env(local_slurm, tmp_path_factory):
+    """The client environment, whose PYTHONPATH (sbatch hands it to the
+    job) has the pace hook."""
+    folder = tmp_path_factory.mktemp('pace_hook')
+    (folder / 'pace_hook.py').write_text(PACE_HOOK)
+    return dict(local_slurm.env, PYTHONPATH=os.pathsep.join(
+        filter(None, [str(folder), local_slurm.env.get('PYTHONPATH')])))

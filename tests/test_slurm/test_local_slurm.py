@@ -4,7 +4,12 @@ import os
 import subprocess
 import time
 
+import pytest
+
 from rethink_mmdet.testing import REPO_ROOT
+
+# With the other Slurm tests, on one worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group('slurm')
 
 LOCAL_SLURM = os.path.join(REPO_ROOT, 'install', 'local_slurm.sh')
 
