@@ -53,6 +53,14 @@ def test_mim_search_lists_every_metafile_model(tmp_path):
     assert found == {model['Name'] for model in metafile_models()}
 
 
+def _files_under(folder):
+    """Every file of a checkout folder, relative to the checkout."""
+    for root, dirs, files in os.walk(osp.join(REPO_ROOT, folder)):
+        dirs[:] = [d for d in dirs if d != '__pycache__']
+        for name in files:
+            yield osp.relpath(osp.join(root, name), REPO_ROOT)
+
+
 def test_wheel_ships_configs_and_model_index(built_wheel):
     wheel = built_wheel
     with zipfile.ZipFile(wheel) as zf:
@@ -60,24 +68,16 @@ def test_wheel_ships_configs_and_model_index(built_wheel):
         shipped_index = zf.read('rethink_mmdet/.mim/model-index.yml')
     with open(osp.join(REPO_ROOT, 'model-index.yml'), 'rb') as f:
         assert shipped_index == f.read()
-    configs_root = osp.join(REPO_ROOT, 'configs')
-    for root, dirs, files in os.walk(configs_root):
-        dirs[:] = [d for d in dirs if d != '__pycache__']
-        for name in files:
-            rel = osp.relpath(osp.join(root, name), REPO_ROOT)
-            assert f'rethink_mmdet/.mim/{rel}' in names, rel
+    for rel in _files_under('configs'):
+        assert f'rethink_mmdet/.mim/{rel}' in names, rel
     # mim resolves each model's Config relative to .mim/.
     for model in metafile_models():
         assert f"rethink_mmdet/.mim/{model['Config']}" in names, model['Name']
     # Every user tool (`mim train` / `mim test` run
     # <package>/.mim/tools/{train,test}.py), and no install machinery:
     # install/ stays in the checkout.
-    tools = osp.join(REPO_ROOT, 'tools')
-    for root, dirs, files in os.walk(tools):
-        dirs[:] = [d for d in dirs if d != '__pycache__']
-        for name in files:
-            rel = osp.relpath(osp.join(root, name), tools)
-            assert f'rethink_mmdet/.mim/tools/{rel}' in names, rel
+    for rel in _files_under('tools'):
+        assert f'rethink_mmdet/.mim/{rel}' in names, rel
     for name in os.listdir(osp.join(REPO_ROOT, 'install')):
         assert not [n for n in names if osp.basename(n.rstrip('/')) == name
                     ], name

@@ -15,10 +15,10 @@ import os.path as osp
 import urllib.request
 from typing import Callable, Dict, List, Optional, Sequence
 
+from rethink_mmdet.engine.checkpointing import file_sha256
 from rethink_mmdet.models.imagenet_weights import (
     IMAGENET_DIR_ENV,
     IMAGENET_WEIGHTS,
-    sha256_of,
 )
 
 SUMS_FILE = 'SHA256SUMS'
@@ -55,10 +55,10 @@ def fetch(out_dir: str, names: Optional[Sequence[str]] = None,
         path = osp.join(out_dir, f'{name}.pth')
         prefix = weights.sha256_prefix
         if not (osp.isfile(path) and prefix
-                and sha256_of(path).startswith(prefix)):
+                and file_sha256(path).startswith(prefix)):
             print(f'downloading {weights.url} -> {path}', flush=True)
             _download(weights.url, path, opener)
-        digest = sha256_of(path)
+        digest = file_sha256(path)
         if prefix and not digest.startswith(prefix):
             problems.append(f'{path}: sha256 {digest} does not start with '
                             f'{prefix} (from {weights.url}); delete it and '
@@ -100,7 +100,7 @@ def check(out_dir: str, names: Optional[Sequence[str]] = None
         if not osp.isfile(path):
             problems.append(f'{path} is missing')
             continue
-        digest = sha256_of(path)
+        digest = file_sha256(path)
         listed = sums.get(f'{name}.pth')
         if listed != digest:
             problems.append(f'{path}: sha256 {digest}, but {SUMS_FILE} '

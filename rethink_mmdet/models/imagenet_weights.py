@@ -13,7 +13,6 @@ initialization), and ``tests/test_models/test_imagenet_weights.py`` walks
 every pre-trained config against this table. ``tools/train.py`` refuses a
 config that disagrees (:func:`imagenet_problems`).
 """
-import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -108,15 +107,6 @@ IMAGENET_WEIGHTS: Dict[str, ImageNetWeights] = {w.name: w for w in (
         'synthetic-shapes.py; shipped in rethink_mmdet/toy/pretrained/)',
         _RESNET_KEYS.format(n='gn'), 'GN', **TORCHVISION_RGB),
 )}
-
-
-def sha256_of(path: str) -> str:
-    """The sha256 of a (checkpoint) file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def resolve_imagenet_checkpoint(name: str) -> str:

@@ -18,7 +18,7 @@ import os.path as osp
 from typing import Dict, Optional
 
 from rethink_mmdet.analysis.work_dirs import RunLog
-from rethink_mmdet.models.imagenet_weights import sha256_of
+from rethink_mmdet.engine.checkpointing import file_sha256
 from rethink_mmdet.toy.study_execute import StudyError
 
 SHIPPED_DIR = osp.join(osp.dirname(__file__), 'pretrained')
@@ -50,7 +50,7 @@ def check_shipped(folder: str = SHIPPED_DIR,
                 'PRETRAIN=1 (tools/study.py --pretrain)')
     with open(paths['record']) as f:
         record = json.load(f)
-    actual = sha256_of(paths['weights'])
+    actual = file_sha256(paths['weights'])
     if actual != record['sha256']:
         raise StudyError(
             f"{paths['weights']} has sha256 {actual[:12]}..., its record "
@@ -81,7 +81,7 @@ def write_shipped(checkpoint: str, log: RunLog, folder: str,
     paths = shipped_paths(folder, name)
     os.makedirs(folder, exist_ok=True)
     torch.save(dict(state_dict=weights), paths['weights'])
-    record = dict(facts, sha256=sha256_of(paths['weights']),
+    record = dict(facts, sha256=file_sha256(paths['weights']),
                   stored_as='float16',
                   held_out_top1={str(it): value for it, value in
                                  log.metric(TOP1).items()},
