@@ -225,6 +225,9 @@ def test_a_killed_and_resumed_training_is_one_run(tmp_path, tiny_coco):
         step=5))
     env = tool_env(first_on_path=str(inject))
     env.pop('WANDB_MODE', None)  # the default: offline
+    # wandb writes its file every 15 s: a short run killed sooner would
+    # leave only the header, and nothing to read the run id from.
+    env['WANDB__TRANSACTION_LOG_FLUSH_INTERVAL'] = '0.2'
     process = subprocess.run(
         toy_train_command(work_dir, tiny_coco, 6, 3, extra=track),
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
@@ -262,8 +265,7 @@ def test_a_killed_and_resumed_training_is_one_run(tmp_path, tiny_coco):
     assert len(runs) == 2
     killed, resumed = (_wandb_history(p) for p in runs)
     assert killed[0] == resumed[0] == run_id
-    # wandb writes its file every 15 s (x_transaction_log_flush_interval):
-    # a SIGKILL loses what came after, whole records only.
+    # A SIGKILL loses what came after the last write, whole records only.
     assert killed[1] == list(range(1, len(killed[1]) + 1))
     assert len(killed[1]) <= 5
     assert resumed[1] == [4, 5, 6]

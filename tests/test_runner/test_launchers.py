@@ -17,6 +17,8 @@ def _fake_commands(folder, **scripts):
         path.write_text('#!/usr/bin/env bash\n' + body)
         path.chmod(0o755)
     env = tool_env()
+    # The suite pins CPU_ONLY=1 for its own runs; these tests choose.
+    env.pop('CPU_ONLY', None)
     env['PATH'] = f'{folder}{os.pathsep}{env["PATH"]}'
     return env
 
@@ -42,7 +44,6 @@ def test_a_gpu_node_where_torch_sees_no_gpu_stops(tmp_path):
     # torch sees no GPU (the suite's pin); a fake nvidia-smi makes this a
     # GPU node, where CPU processes are not asked for.
     env = _fake_commands(tmp_path / 'bin', nvidia_smi='echo "GPU 0: H200"\n')
-    env.pop('CPU_ONLY')
     for tool in (['tools/dist_train.sh', TOY_CONFIG, '2'],
                  ['tools/dist_test.sh', TOY_CONFIG, 'x.pth', '2']):
         result = _launch(tool, env)

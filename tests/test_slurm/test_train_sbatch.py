@@ -84,10 +84,11 @@ def test_a_job_submitted_by_hand_runs_to_the_end(local_slurm, job_env,
         CONFIG, str(work_dir),
         *as_cli_options(paced_run_overrides(coco64, ITERS)), cwd=tmp_path,
         env=env).stdout.strip().split(';')[0]
-    assert local_slurm.wait(job, timeout=600) == 'COMPLETED'
-    assert local_slurm.completions(job) == ['COMPLETED']
+    state = local_slurm.wait(job, timeout=600)
     with open(f'{work_dir}.out') as f:
         log = f.read()
+    assert state == 'COMPLETED', log[-3000:]
+    assert local_slurm.completions(job) == ['COMPLETED']
     assert f'job {job} starts (restart 0)' in log
     assert 'restart 1' not in log and 'requeue' not in log
     assert 'bbox_mAP_copypaste' in log  # the validation at the end
