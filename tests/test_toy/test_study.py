@@ -28,7 +28,7 @@ def test_schedules_follow_the_papers_rule_scaled_to_the_toy(tmp_path):
     # 1x = 1000 iterations: the standard 1x's drops at 2/3 and 8/9 of it;
     # Nx: the last 2/3 and 2/9 of a 1x (60k and 20k of 90k).
     expected = {'pre-trained 1x': (1000, [667, 889]),
-                'pre-trained 2x': (2000, [1333, 1778]),
+                'pre-trained 4x': (4000, [3333, 3778]),
                 'pre-trained, nothing frozen 1x': (1000, [667, 889]),
                 'scratch 2x': (2000, [1333, 1778]),
                 'scratch 4x': (4000, [3333, 3778]),
@@ -126,13 +126,15 @@ def _verdicts(pairs, top1=95.0):
 def _study(early=(12.0, 4.0), final=(30.0, 29.5), small=(10.0, 6.0),
            seeds=(0,), jitter=0.0):
     """Pairs of a study: early = (pre-trained, scratch) AP at 1/4 of 1x,
-    final = (pre-trained 1x, scratch 4x), small = (pre-trained, best
-    scratch) on 50 images; each further seed adds ``jitter`` to scratch."""
+    final = (pre-trained, at 1x and 4x; scratch 4x), small = (pre-trained,
+    best scratch) on 50 images; each further seed adds ``jitter`` to
+    scratch."""
     pairs = []
     for n, seed in enumerate(seeds):
         d = n * jitter
         pairs += [
             _pair('pretrained', 1, (early[0], final[0]), seed=seed),
+            _pair('pretrained', 4, (early[0], final[0]), seed=seed),
             _pair('pretrained-unfrozen', 1, (early[0] - 1, final[0] - 2),
                   seed=seed),
             _pair('scratch', 1, (early[1] + d, 20.0 + d), seed=seed),
@@ -150,9 +152,11 @@ def test_each_claim_is_decided_by_its_pre_written_thresholds():
         verdicts['Pre-training'])
     # 12 vs 4: 3x and 8 points ahead.
     assert 'ratio 3.00, +8.0 points. **met**' in verdicts['Convergence']
-    # Scratch 4x 29.5 vs pre-trained 30.0: -0.5, tolerance 1 (one seed).
-    assert ('-0.5 points, tolerance 1.0 (one seed: no spread measured). '
-            '**met**') in verdicts['Catching up']
+    # Scratch 4x 29.5 vs pre-trained 4x 30.0: -0.5, tolerance 1 (one
+    # seed).
+    assert ('scratch 4x 29.5, pre-trained 4x 30.0: -0.5 points, tolerance '
+            '1.0 (one seed: no spread measured). **met**') in verdicts[
+                'Catching up']
     # 50 images: 10 vs best scratch 6 (1x; the 2x overfits to 4): +4;
     # all images: 30 vs 29.5: +0.5, smaller.
     assert ('best scratch (scratch 1x, 50 images) 6.0: +4.0 points; on all '

@@ -132,10 +132,10 @@ def test_tiny_study_end_to_end_then_with_a_second_seed(tmp_path):
     first = _run_study(out, 1)
     assert 'left]' in first  # progress lines with an ETA
     assert '== 2/4 pre-training' in first
-    assert '== 3/4 detection 1/4:' in first
-    assert '== 3/4 detection 4/4:' in first
+    assert '== 3/4 detection 1/5:' in first
+    assert '== 3/4 detection 5/5:' in first
     # The campaign's status table, every row done.
-    assert first.split('== 4/4')[0].rstrip().endswith('5 done')
+    assert first.split('== 4/4')[0].rstrip().endswith('6 done')
     for name in ('curves.png', 'curves.csv', 'pretrain_curve.png',
                  'table.md', 'report.md', 'timings.json'):
         assert (out / name).is_file(), name
@@ -148,7 +148,7 @@ def test_tiny_study_end_to_end_then_with_a_second_seed(tmp_path):
 
     runs = {osp.basename(d): read_work_dir(str(d))
             for d in (out / 'runs').iterdir() if 'faster-rcnn' in d.name}
-    assert len(runs) == 4
+    assert len(runs) == 5
     # Validated at 1/4 and 1/2 of the 1x (4 iterations), then every 1x.
     for name, log in runs.items():
         length = 8 if '-2x-' in name else 4
@@ -176,17 +176,20 @@ def test_tiny_study_end_to_end_then_with_a_second_seed(tmp_path):
         assert name in table and final in table
         assert final in report
     for claim in ('Pre-training', 'Convergence', 'Catching up',
-                  'Less data', 'Localization'):
+                  'Plateaus', 'Less data', 'Localization'):
         assert f'**{claim}**' in report
+    # Judged at equal schedules: scratch 2x against pre-trained 2x.
+    assert 'Measured: scratch 2x ' in report
+    assert ', pre-trained 2x ' in report.split('**Catching up**')[1]
     # Every run trained now: each on the time line with its minutes.
     assert '## Time line' in report
-    assert '5 runs trained, 0 reused' in report
+    assert '6 runs trained, 0 reused' in report
     status = subprocess.run(
         [sys.executable, 'tools/campaign.py', 'status', '--campaign-dir',
          str(out / 'runs')], cwd=REPO_ROOT, capture_output=True, text=True,
         env=dict(os.environ, PYTHONPATH=REPO_ROOT), timeout=300)
     assert status.returncode == 0, status.stderr[-3000:]
-    assert status.stdout.rstrip().endswith('5 done')
+    assert status.stdout.rstrip().endswith('6 done')
     # The pre-training's row: its last held-out top-1, in %.
     pretrain = next((out / 'runs').glob('classifier_*'))
     top1 = read_work_dir(str(pretrain)).metric('cls/top1')
@@ -194,15 +197,15 @@ def test_tiny_study_end_to_end_then_with_a_second_seed(tmp_path):
                      status.stdout), status.stdout
 
     done = {p: p.stat().st_mtime for p in out.glob('runs/*/finished.json')}
-    assert len(done) == 5
+    assert len(done) == 6
     # A second seed: the plan grows, the first seed's runs are reused.
     second = _run_study(out, 2)
-    assert second.count('already trained') == 5
+    assert second.count('already trained') == 6
     assert {p: p.stat().st_mtime for p in done} == done
     with open(out / 'timings.json') as f:
         timings = json.load(f)
-    assert len(timings['runs']) == 9
+    assert len(timings['runs']) == 11
     assert sorted(timings['time_line']) == sorted(
         name for name in timings['runs'] if '-s2_' in name)
-    assert '4 runs trained, 5 reused' in (out / 'report.md').read_text()
-    assert len(Campaign.open(str(out / 'runs')).rows) == 9
+    assert '5 runs trained, 6 reused' in (out / 'report.md').read_text()
+    assert len(Campaign.open(str(out / 'runs')).rows) == 11
