@@ -3,7 +3,9 @@ submitted.
 
 ```
 DIR/campaign.json    the rows (written once; a later command with other
-                     rows is refused, so two plans never share a folder)
+                     rows is refused, so two plans never share a folder;
+                     a program that plans its own rows, the study, may
+                     rewrite a plan it wrote: Campaign.replan)
 DIR/jobs.json        each row's jobs, newest last: executor, id, when
 DIR/ROW/             the row's work_dir (checkpoints, logs, finished.json)
 DIR/collect/         what ``collect`` writes
@@ -13,7 +15,7 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from rethink_mmdet.engine.checkpointing import write_atomically
 from rethink_mmdet.runner import UsageError
@@ -69,11 +71,7 @@ class Campaign:
         """
         path = osp.join(folder, PLAN_FILE)
         if osp.isfile(path):
-            try:
-                with open(path) as f:
-                    saved = [Row.from_dict(r) for r in json.load(f)['rows']]
-            except (OSError, ValueError, KeyError, TypeError) as error:
-                raise UsageError(f'{path}: not a campaign plan ({error})')
+            saved, _ = _read_plan(path)
             if rows is not None and [r.to_dict() for r in rows] != [
                     r.to_dict() for r in saved]:
                 raise UsageError(
@@ -92,6 +90,50 @@ class Campaign:
             os.makedirs(folder, exist_ok=True)
             write_atomically(json.dumps(
                 {'rows': [r.to_dict() for r in rows]}, indent=1), path)
+        return campaign
+
+    @classmethod
+    def grow(cls, folder: str, rows: Sequence[Row],
+             planner: str) -> 'Campaign':
+        """The campaign in ``folder`` for a program that plans its own rows
+        and may plan more of them on a later run (the study: more seeds).
+
+        A plan ``planner`` wrote grows: ``rows`` first, then the rows it
+        held that ``rows`` lacks (their work_dirs keep what they trained,
+        and the plan keeps saying which row trained what). A row of the
+        same name must train the same thing (config, schedule, options,
+        evaluated row); only the rows it waits for may change. A plan
+        written by anyone else (``tools/campaign.py``) is refused unless it
+        holds these rows, as :meth:`open` refuses it.
+
+        Raises:
+            UsageError: a plan of other rows or by another planner, a row
+                that would train something else in its work_dir.
+        """
+        path = osp.join(folder, PLAN_FILE)
+        if not osp.isfile(path):
+            campaign = cls.open(folder, rows, write=False)
+        else:
+            saved, saved_planner = _read_plan(path)
+            if saved_planner != planner:
+                return cls.open(folder, rows)
+            new = {row.name: row for row in rows}
+            for old in saved:
+                row = new.get(old.name)
+                if row is not None and _trains(row) != _trains(old):
+                    raise UsageError(
+                        f'{folder} holds a plan whose row {old.name} is '
+                        f'{old.max_iters} iterations of {old.config} '
+                        f'{list(old.options)}, not {row.max_iters} of '
+                        f'{row.config} {list(row.options)}: move it away '
+                        'or use another folder')
+            campaign = cls(folder, list(rows) + [
+                old for old in saved if old.name not in new])
+            campaign.check_work_dirs()
+        os.makedirs(folder, exist_ok=True)
+        write_atomically(json.dumps(
+            {'rows': [r.to_dict() for r in campaign.rows],
+             'planner': planner}, indent=1), path)
         return campaign
 
     def check_work_dirs(self) -> None:
@@ -133,6 +175,22 @@ class Campaign:
             return None
         with open(path) as f:
             return json.load(f)
+
+
+def _read_plan(path: str) -> Tuple[List[Row], Optional[str]]:
+    """A plan file's rows, and the program that wrote it if it says."""
+    try:
+        with open(path) as f:
+            plan = json.load(f)
+        return [Row.from_dict(r) for r in plan['rows']], plan.get('planner')
+    except (OSError, ValueError, KeyError, TypeError,
+            AttributeError) as error:
+        raise UsageError(f'{path}: not a campaign plan ({error})')
+
+
+def _trains(row: Row) -> tuple:
+    """What a row's work_dir holds: which rows it waits for is not."""
+    return row.config, row.max_iters, row.options, row.tta_of
 
 
 def _describe(rows: Sequence[Row]) -> str:

@@ -121,7 +121,7 @@ class LocalExecutor:
                         pending.remove(row)
                         results[row.name] = None
                         self.hooks.skip(row, why)
-                    elif self._ready(row):
+                    elif self._ready(row, running):
                         pending.remove(row)
                         running[pool.submit(self.run_row, row)] = row
                 if not running:
@@ -136,12 +136,16 @@ class LocalExecutor:
                     error = future.exception()
                     results[row.name] = 1 if error else future.result()
                     if error:
-                        self.hooks.skip(row, f'could not start: {error}')
+                        self.hooks.skip(row, f'stopped by an error: {error}')
         return results
 
-    def _ready(self, row: Row) -> bool:
-        return all(self.campaign.finished(self.campaign.by_name[name])
-                   is not None for name in row.needs)
+    def _ready(self, row: Row, running) -> bool:
+        # A row needed is done once its end hook has returned too (the
+        # study exports the pre-training's backbone there), not as soon as
+        # its process wrote finished.json.
+        busy = {r.name for r in running.values()}
+        return all(name not in busy and self.campaign.finished(
+            self.campaign.by_name[name]) is not None for name in row.needs)
 
     def _blocked(self, row: Row, pending, running, results) -> str:
         """Why ``row`` can never start in this run ('' if it can)."""
@@ -149,6 +153,9 @@ class LocalExecutor:
             need = self.campaign.by_name.get(name)
             if need is None:
                 return f'needs {name}, which is not in the campaign'
+            # A failed end hook fails a row whose process finished.
+            if results.get(name, 0) != 0:
+                return f'needs {name}, which did not finish'
             if self.campaign.finished(need) is not None:
                 continue
             if name in results:

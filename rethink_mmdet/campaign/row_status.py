@@ -93,9 +93,10 @@ def _progress(work_dir: str) -> Dict[str, Optional[float]]:
     iteration = max(run.train, default=0)
     ap = None
     for step in sorted(run.val):
-        for key in ('coco/bbox_mAP', 'cls/top1'):
+        # Box AP is logged as a fraction, a classifier's top-1 in %.
+        for key, unit in (('coco/bbox_mAP', 1), ('cls/top1', 100)):
             if key in run.val[step]:
-                ap = run.val[step][key]
+                ap = run.val[step][key] / unit
     times = [rec['time'] for _, rec in sorted(run.train.items())[-10:]
              if 'time' in rec]
     return dict(iteration=iteration, ap=ap,

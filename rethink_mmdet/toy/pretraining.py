@@ -17,9 +17,10 @@ import os
 import os.path as osp
 from typing import Dict, Optional
 
-from rethink_mmdet.analysis.work_dirs import RunLog
+from rethink_mmdet.analysis.work_dirs import RunLog, read_work_dir
 from rethink_mmdet.engine.checkpointing import file_sha256
 from rethink_mmdet.toy.study_execute import StudyError
+from rethink_mmdet.toy.study_plan import PRETRAIN_BASE, Run
 
 SHIPPED_DIR = osp.join(osp.dirname(__file__), 'pretrained')
 SHIPPED_NAME = 'classifier_r18-tiny_gn_toy-12000i_synthetic-shapes'
@@ -90,6 +91,42 @@ def write_shipped(checkpoint: str, log: RunLog, folder: str,
     with open(paths['record'], 'w') as f:
         json.dump(record, f, indent=1)
     return paths
+
+
+def _trained_facts(run: Run) -> dict:
+    """What the shipped record says of a pre-training run."""
+    import datetime
+    import platform
+
+    from mmengine.config import Config
+
+    batch = Config.fromfile(run.config).train_dataloader.batch_size
+    return dict(config='configs/toy/' + PRETRAIN_BASE, seed=run.seed,
+                iterations=run.max_iters, batch=batch,
+                images_seen=run.max_iters * batch,
+                trained_on=f'{os.cpu_count()} CPU cores '
+                f'({platform.machine()}), {datetime.date.today()}')
+
+
+def export_trained(run: Run, backbone: str,
+                   seconds: Optional[float]) -> int:
+    """Writes the backbone of a finished pre-training ``run`` as
+    ``backbone`` (the public ImageNet models' key layout, which the
+    fine-tunings load) and its classifier in the shipped format in the
+    same folder, ready to replace the shipped one; returns the backbone's
+    tensor count.
+
+    Args:
+        seconds: Its training time, if known (the record's).
+    """
+    from rethink_mmdet.engine.checkpointing import training_checkpoint_globals
+    from rethink_mmdet.models.classifier import export_backbone
+    last = osp.join(run.work_dir, f'iter_{run.max_iters}.pth')
+    with training_checkpoint_globals():  # a Runner checkpoint
+        count = export_backbone(last, backbone)
+        write_shipped(last, read_work_dir(run.work_dir),
+                      osp.dirname(backbone), seconds, _trained_facts(run))
+    return count
 
 
 def held_out_top1(config: str, weights: str) -> float:

@@ -1,45 +1,47 @@
-"""Running the study's trainings: skip finished runs, resume interrupted
-ones, and show one progress line with an ETA instead of mmengine's log.
+"""The study's runs as a local campaign: one row per run, and what the
+screen shows of them, one progress line with an ETA instead of mmengine's
+log.
 
-Each run is ``tools/train.py CONFIG --work-dir WORK_DIR`` in a subprocess,
-as a user would type it, started by the package's one launcher
-(:mod:`rethink_mmdet.runner.launch`); its whole output goes to
-``WORK_DIR/train.log``.
-A run is finished when ``WORK_DIR/study_done.json`` exists, which is
-written only after the subprocess exits 0 (its final validation included).
-Runs go ``jobs`` at a time (:func:`run_in_parallel`): on 2 cores two
+The campaign is ``OUT/runs`` (:mod:`rethink_mmdet.campaign`): its
+executor trains each row through the package's one launcher, ``jobs`` at a
+time, resumes an interrupted one, appends its output to
+``WORK_DIR/train.log`` and skips a failed row's dependants only; a row is
+done when ``tools/train.py`` wrote its ``finished.json``. On 2 cores two
 one-thread trainings side by side do more per second than one two-thread
 training (docs/study.md).
 """
-import json
-import os
 import os.path as osp
 import sys
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Callable, Dict, List, Optional, Sequence
 
-from rethink_mmdet.runner.launch import (
-    Launched,
-    TrainingRun,
-    log_tail,
-    resume_arguments,
-    train_iteration,
-    validation_metric,
-)
+from rethink_mmdet.campaign.campaign_dir import Campaign
+from rethink_mmdet.campaign.local_executor import LOG_FILE, RowHooks
+from rethink_mmdet.campaign.row_sets import Row
+from rethink_mmdet.campaign.row_status import failure_reason
+from rethink_mmdet.runner.launch import train_iteration, validation_metric
 from rethink_mmdet.toy.progress_display import format_seconds
 from rethink_mmdet.toy.study_plan import Run
 
-DONE_FILE = 'study_done.json'
+#: Who writes the study's campaign plan (it grows with more seeds:
+#: :meth:`Campaign.grow`).
+PLANNER = 'tools/study.py'
 
 
 class StudyError(RuntimeError):
-    """A training run of the study failed (message names its log)."""
+    """The study cannot go on, or some of its runs failed (the message
+    names them and their logs)."""
 
 
-def is_done(run: Run) -> bool:
-    return osp.isfile(osp.join(run.work_dir, DONE_FILE))
+def study_rows(runs: Sequence[Run]) -> List[Row]:
+    """One campaign row per run, in the plan's order; a fine-tuning waits
+    for the pre-training when the study trains it (its backbone is
+    exported when that row ends)."""
+    pretrain = [run.name for run in runs if run.kind == 'pretrain']
+    return [Row(run.name, run.config, run.max_iters,
+                after=tuple(pretrain) if run.kind == 'detection' and
+                run.init != 'scratch' else ()) for run in runs]
 
 
 class Progress:
@@ -112,72 +114,114 @@ class Progress:
         self.left[run.name] = 0
 
 
-def run_in_parallel(runs: Sequence[Run], jobs: int,
-                    work: Callable[[Run], object],
-                    ready: Callable[[Run], bool]) -> None:
-    """Calls ``work(run)`` for every run, ``jobs`` at a time, in order,
-    except that a run not ``ready`` yet (a fine-tuning before its
-    pre-training) lets the next ones pass.
+class StudyHooks(RowHooks):
+    """What the study shows and records of its rows as they train.
 
-    After a failure no run starts; the running ones finish (their work is
-    kept), then the first error is raised.
+    Args:
+        runs: The study's runs, by name.
+        progress: The progress display (its ETA).
+        steps: Each run's step header (``'3/4 detection 2/12'``).
+        timings: ``timings.json``'s content: ``runs`` (each run's wall
+            seconds, summed over invocations) and ``time_line`` (this
+            invocation's start and end of each run it trained, in seconds
+            since ``start``) are updated as rows end.
+        start: When this invocation started (``time.time()``).
+        on_end: Called with a run that ended with exit status 0, after
+            its timings are recorded (the pre-training exports its
+            backbone there).
+        save: Writes ``timings`` (called under a lock).
+        verbose: Also print the trainings' own logs.
     """
-    pending = list(runs)
-    running: Dict[object, Run] = {}
-    errors: List[BaseException] = []
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        while pending or running:
-            for run in list(pending):
-                if errors or len(running) >= jobs:
-                    break
-                if ready(run):
-                    pending.remove(run)
-                    running[pool.submit(work, run)] = run
-            if not running:
-                if errors:
-                    break
-                raise StudyError(
-                    f'{pending[0].name} can never start: what it waits for '
-                    'is neither done nor planned')
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                del running[future]
-                if future.exception() is not None:
-                    errors.append(future.exception())
-    if errors:
-        raise errors[0]
 
+    def __init__(self, runs: Dict[str, Run], progress: Progress,
+                 steps: Dict[str, str], timings: dict, start: float,
+                 on_end: Callable[[Run], None] = lambda run: None,
+                 save: Callable[[dict], None] = lambda timings: None,
+                 verbose: bool = False):
+        self.runs = runs
+        self.progress = progress
+        self.steps = steps
+        self.timings = timings
+        self.start_time = start
+        self.on_end = on_end
+        self.save = save
+        self.verbose = verbose
+        self.skipped: Dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._began: Dict[str, float] = {}
+        self._last_iter: Dict[str, int] = {}
 
-def train(run: Run, progress: Progress, env: Optional[Dict[str, str]] = None,
-          verbose: bool = False) -> float:
-    """Trains one run (resuming it if interrupted); returns its seconds."""
-    os.makedirs(run.work_dir, exist_ok=True)
-    last_iter = resume_arguments(run.work_dir, run.max_iters)[1]
-    log_path = osp.join(run.work_dir, 'train.log')
-    start = time.time()
-    progress.begin(run, last_iter)
+    def start(self, row: Row, start_iter: int) -> None:
+        run = self.runs[row.name]
+        resumed = f', resumed after {start_iter}' if start_iter else ''
+        self.progress.write(f'== {self.steps[run.name]}: {run.label} '
+                            f'({run.max_iters} iterations{resumed})')
+        self._began[run.name] = time.time()
+        self._last_iter[run.name] = start_iter
+        self.progress.begin(run, start_iter)
 
-    def on_line(line: str) -> None:
-        nonlocal last_iter
-        if verbose:
+    def line(self, row: Row, line: str) -> None:
+        run = self.runs[row.name]
+        if self.verbose:
             sys.stdout.write(line)
         step = train_iteration(line)
         if step:
-            progress.update(run, step[0], last_iter)
-            last_iter = step[0]
+            self.progress.update(run, step[0], self._last_iter[run.name])
+            self._last_iter[run.name] = step[0]
         metric = validation_metric(line)
         if metric:
-            progress.write(f'    {run.label}: validation {metric}')
+            self.progress.write(f'    {run.label}: validation {metric}')
 
-    with open(log_path, 'a') as log:
-        code = Launched(TrainingRun(run.config, run.work_dir, run.max_iters,
-                                    env=env), log, on_line).wait()
-    progress.finish(run)
-    seconds = time.time() - start
-    if code != 0:
-        raise StudyError(f'{run.name} failed (exit {code}); its log is '
-                         f'{log_path}; last lines:\n'
-                         f'{log_tail(log_path, 25)}')
-    with open(osp.join(run.work_dir, DONE_FILE), 'w') as f:
-        json.dump(dict(seconds=round(seconds, 1), config=run.config), f)
-    return seconds
+    def end(self, row: Row, status: int) -> None:
+        run = self.runs[row.name]
+        self.progress.finish(run)
+        began = self._began.pop(run.name)
+        seconds = time.time() - began
+        if status != 0:
+            self.progress.write(f'{run.label} failed (exit {status}) after '
+                                f'{format_seconds(seconds)}')
+            return
+        with self._lock:
+            self.timings['runs'][run.name] = round(
+                self.timings['runs'].get(run.name, 0) + seconds, 1)
+            self.timings['time_line'][run.name] = dict(
+                start=round(began - self.start_time, 1),
+                end=round(time.time() - self.start_time, 1))
+            self.save(self.timings)
+        self.progress.write(f'{run.label} took {format_seconds(seconds)}')
+        self.on_end(run)
+
+    def skip(self, row: Row, why: str) -> None:
+        self.skipped[row.name] = why
+        self.progress.write(f'{self.runs[row.name].label} not run: {why}')
+
+
+def failed_runs_error(campaign: Campaign, runs: Sequence[Run],
+                      results: Dict[str, Optional[int]],
+                      skipped: Dict[str, str]) -> Optional[StudyError]:
+    """The error naming each run that failed (its exit status, the reason
+    its log gives, the log) and each that did not run; None when every
+    run of ``results`` finished.
+
+    Args:
+        results: Each run's exit status (None: not run), as the executor
+            returns them.
+        skipped: Why each run was not run (the executor's skip hook).
+    """
+    failed = [run for run in runs if results.get(run.name, 0) != 0 or (
+        run.name in results and campaign.finished(
+            campaign.by_name[run.name]) is None)]
+    if not failed:
+        return None
+    lines = []
+    for run in failed:
+        log = osp.join(campaign.work_dir(campaign.by_name[run.name]),
+                       LOG_FILE)
+        if results[run.name] is None:
+            lines.append(f'- {run.name}: not run ({skipped.get(run.name)})')
+        else:
+            lines.append(f'- {run.name}: exit {results[run.name]}, '
+                         f'{failure_reason([log])}; its log: {log}')
+    return StudyError(f'{len(failed)} of the study\'s {len(runs)} runs did '
+                      'not finish (the others did; a re-run trains only '
+                      'these):\n' + '\n'.join(lines))

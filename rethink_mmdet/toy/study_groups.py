@@ -107,6 +107,18 @@ class Peak:
         return None if self.peak is None else (
             self.peak.mean - self.final.mean)
 
+    def describe(self) -> str:
+        """The peak, the end and the drop, in words."""
+        final = (f'{self.final.label} ends at {self.final.describe()} '
+                 f'(iteration {self.end})')
+        if self.peak is None:
+            return f'{final}, no validation before it: no peak measured'
+        return (f'scratch peaks at {self.peak.describe()} ('
+                f'{self.peak.label}, iteration {self.iteration}), {final}: '
+                f'drop {self.drop:.1f} points' + (
+                    ' (no drop: highest at its end)' if self.drop <= 0
+                    else ''))
+
 
 def scratch_peak(pairs: Sequence[Pair], images: Optional[int]
                  ) -> Optional[Peak]:

@@ -105,27 +105,35 @@ def convergence(pairs: Sequence[Pair], iteration: int) -> Optional[str]:
 
 
 def catching_up(pairs: Sequence[Pair]) -> Optional[str]:
-    """Scratch at its longest schedule catches up with pre-training's best
-    (all data)."""
+    """Scratch at its longest schedule ends no worse than the pre-trained
+    run of the same length (all data)."""
     scratch = group(pairs, 'scratch')
-    pre = best_group(pairs, 'pretrained')
-    if scratch is None or pre is None:
+    lengths = schedules(pairs, 'pretrained')
+    if scratch is None or not lengths:
         return None
+    times = schedules(pairs, 'scratch')[-1]
+    pre = group(pairs, 'pretrained', times)
+    text = (f'**Catching up** (claims 2 and 3: with a long enough schedule '
+            f'scratch catches up; at the same schedule, pre-training does '
+            f'not raise the final AP). Test: scratch\'s longest schedule '
+            f'ends within max({CATCH_UP_MIN:g}, {CATCH_UP_SPREADS:g} x seed '
+            f'spread) box AP of the pre-trained run of the same length, or '
+            f'above it. ')
+    if pre is None:
+        trained = ', '.join(f'{t}x' for t in lengths)
+        return text + (f'Not judged at equal schedules: no pre-trained '
+                       f'run of {scratch.label}\'s length, {times}x '
+                       f'(pre-trained: {trained}).')
     spread = max(scratch.spread, pre.spread)
     tolerance = max(CATCH_UP_MIN, CATCH_UP_SPREADS * spread)
     gap = scratch.mean - pre.mean
     seeds = len(scratch.values)
-    return (f'**Catching up** (claims 2 and 3: scratch catches up with a '
-            f'longer schedule; pre-training does not raise the final AP). '
-            f'Test: scratch\'s longest schedule ends within max('
-            f'{CATCH_UP_MIN:g}, {CATCH_UP_SPREADS:g} x seed spread) box AP '
-            f'of the best pre-trained schedule, or above it. Measured: '
-            f'{scratch.label} {scratch.describe()}, {pre.label} '
-            f'{pre.describe()}: {gap:+.1f} points, tolerance '
-            f'{tolerance:.1f}' + (' (one seed: no spread measured)'
-                                  if seeds == 1 else '') +
-            f'. {_verdict(_points(gap + tolerance) >= 0)}. '
-            f'{_compared_arm(pairs)}')
+    return text + (
+        f'Measured: {scratch.label} {scratch.describe()}, {pre.label} '
+        f'{pre.describe()}: {gap:+.1f} points, tolerance {tolerance:.1f}' +
+        (' (one seed: no spread measured)' if seeds == 1 else '') +
+        f'. {_verdict(_points(gap + tolerance) >= 0)}. '
+        f'{_compared_arm(pairs)}')
 
 
 def _compared_arm(pairs: Sequence[Pair]) -> str:
@@ -213,7 +221,7 @@ def less_data(pairs: Sequence[Pair]) -> Optional[str]:
             f'schedule). Measured: {pre_all.label} {pre_all.describe()}, '
             f'{pre_small.label} {pre_small.describe()}: '
             f'{pre_small.mean - pre_all.mean:+.1f} points; '
-            f'{_describe_peak(peak)}; on {small} images '
+            f'{peak.describe()}; on {small} images '
             f'{pre.label} {pre.describe()}, best scratch ({scratch.label}) '
             f'{scratch.describe()}: {gap:+.1f} points; on {larger}: '
             f'{larger_gap:+.1f} points. {_verdict(met)}.')
@@ -221,17 +229,6 @@ def less_data(pairs: Sequence[Pair]) -> Optional[str]:
 
 def _overfits(peak: Peak) -> bool:
     return peak.drop is not None and _points(peak.drop) >= OVERFIT_DROP
-
-
-def _describe_peak(peak: Peak) -> str:
-    final = (f'{peak.final.label} ends at {peak.final.describe()} '
-             f'(iteration {peak.end})')
-    if peak.peak is None:
-        return f'{final}, no validation before it: no peak measured'
-    return (f'scratch peaks at {peak.peak.describe()} ({peak.peak.label}, '
-            f'iteration {peak.iteration}), {final}: drop {peak.drop:.1f} '
-            'points' + (' (no drop: highest at its end)'
-                        if peak.drop <= 0 else ''))
 
 
 def claims(pairs: Sequence[Pair], pretrain: RunLog, chance: float,

@@ -7,17 +7,20 @@ to end.
    generated classification task; save its backbone as an ImageNet-style
    checkpoint;
 3. train the toy Faster R-CNN from scratch and from that backbone at several
-   schedule lengths (and both on a small subset), validating as they train;
+   schedule lengths (and both on a small subset), validating as they train:
+   the runs are a local campaign in ``OUT/runs`` (:mod:`.study_execute`),
+   whose status table is printed at the end;
 4. draw the curves, build the Table-1-style table and write report.md.
 
 Safe to re-run: finished runs are skipped, an interrupted run resumes from
-its last checkpoint, and the figure, table and report are rebuilt.
+its last checkpoint, and the figure, table and report are rebuilt. A failed
+run does not stop the others; the study then ends with a
+:class:`~.study_execute.StudyError` naming the failed runs, and no report.
 """
 import datetime
 import json
 import os
 import os.path as osp
-import threading
 import time
 from functools import partial
 from typing import Dict
@@ -100,21 +103,6 @@ def _analyse(runs, pretrain, out: str, timings: dict, header,
                 table=table_path, report=report_path)
 
 
-def _pretrain_facts(run) -> dict:
-    """What the shipped record says of a pre-training run."""
-    import platform
-
-    from mmengine.config import Config
-
-    from rethink_mmdet.toy.study_plan import PRETRAIN_BASE
-    batch = Config.fromfile(run.config).train_dataloader.batch_size
-    return dict(config='configs/toy/' + PRETRAIN_BASE, seed=run.seed,
-                iterations=run.max_iters, batch=batch,
-                images_seen=run.max_iters * batch,
-                trained_on=f'{os.cpu_count()} CPU cores '
-                f'({platform.machine()}), {datetime.date.today()}')
-
-
 def _shipped_pretraining(backbone: str):
     """Checks the shipped classifier, installs its backbone, measures its
     held-out top-1; returns its log for the report and the header line."""
@@ -163,21 +151,27 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
         pretrain: Train the pre-training too, and write it in the shipped
             format under ``OUT/pretrain/`` (default: fine-tune the shipped
             classifier, :mod:`.backbone`).
+
+    Raises:
+        StudyError: Some runs failed or could not run (after the others
+            finished); the message names them and their logs.
     """
     if seeds < 1:
         raise UsageError(f'--seeds must be at least 1, got {seeds}')
     if jobs < 1:
         raise UsageError(f'--jobs must be at least 1, got {jobs}')
     from rethink_mmdet.analysis import read_work_dir
-    from rethink_mmdet.engine.checkpointing import training_checkpoint_globals
-    from rethink_mmdet.models.classifier import export_backbone
-    from rethink_mmdet.toy.pretraining import write_shipped
+    from rethink_mmdet.campaign.campaign_dir import Campaign
+    from rethink_mmdet.campaign.local_executor import LocalExecutor
+    from rethink_mmdet.campaign.row_status import format_states, row_state
+    from rethink_mmdet.toy.pretraining import export_trained
+    from rethink_mmdet.toy.progress_display import format_seconds
     from rethink_mmdet.toy.study_execute import (
+        PLANNER,
         Progress,
-        format_seconds,
-        is_done,
-        run_in_parallel,
-        train,
+        StudyHooks,
+        failed_runs_error,
+        study_rows,
     )
     from rethink_mmdet.toy.study_plan import BACKBONE_NAME, SCALES, plan_runs
 
@@ -199,11 +193,18 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
     runs = plan_runs(scale, out, osp.abspath(data['root']),
                      list(range(seed, seed + seeds)),
                      subset_anns=data['subsets'], pretrain=pretrain)
-    todo = [run for run in runs if not is_done(run)]
+    # The runs are a campaign in OUT/runs (each run's work_dir): its plan
+    # grows when a later invocation adds seeds.
+    campaign = Campaign.grow(osp.join(out, 'runs'), study_rows(runs),
+                             PLANNER)
+    rows = campaign.rows_named([run.name for run in runs])
+    done = {row.name for row in rows if campaign.finished(row) is not None}
+    todo = [run for run in runs if run.name not in done]
     progress = Progress(todo, scale.prior_seconds, jobs=jobs)
-    print(f'{len(runs)} runs, {len(runs) - len(todo)} already done, '
-          f'{jobs} at a time; about {format_seconds(progress.eta())} of '
-          'training left (estimate)', flush=True)
+    print(f'{len(runs)} runs, {len(done)} already done, {jobs} at a time; '
+          f'about {format_seconds(progress.eta())} of training left '
+          f'(estimate); from another terminal: tools/campaign.py status '
+          f'--campaign-dir {campaign.folder}', flush=True)
     backbone_dir = osp.join(out, 'pretrain')
     env = dict(os.environ, RETHINK_IMAGENET_DIR=backbone_dir)
     # The cores shared between the runs, unless the user chose.
@@ -220,41 +221,34 @@ def run_study(scale_name: str = 'full', out: str = 'work_dirs/study',
              for index, run in enumerate(detections, 1)}
     steps.update({run.name: '2/4 pre-training' for run in runs
                   if run.kind == 'pretrain'})
-    timings_lock = threading.Lock()
 
-    def work(run):
-        print(f'== {steps[run.name]}: {run.label} ({run.max_iters} '
-              'iterations)', flush=True)
-        if is_done(run):
-            print(f'already trained: {run.work_dir}', flush=True)
-        else:
-            began = time.time() - start
-            seconds = train(run, progress, env=env, verbose=verbose)
-            with timings_lock:
-                timings['runs'][run.name] = round(
-                    timings['runs'].get(run.name, 0) + seconds, 1)
-                timings['time_line'][run.name] = dict(
-                    start=round(began, 1),
-                    end=round(time.time() - start, 1))
-                _save_json(timings_path, timings)
-            print(f'{run.label} took {format_seconds(seconds)}', flush=True)
-        if run.kind == 'pretrain' and not osp.isfile(backbone):
-            last = osp.join(run.work_dir, f'iter_{run.max_iters}.pth')
-            with training_checkpoint_globals():  # a Runner checkpoint
-                count = export_backbone(last, backbone)
-                write_shipped(last, read_work_dir(run.work_dir),
-                              backbone_dir, timings['runs'].get(run.name),
-                              _pretrain_facts(run))
-            print(f'backbone ({count} tensors) saved as {backbone}; the '
-                  f'classifier in the shipped format in {backbone_dir}',
+    def export(run):
+        # The fine-tunings load the pre-training's backbone: its row's
+        # end hook writes it before they start (or now, if it was done).
+        if run.kind != 'pretrain' or osp.isfile(backbone):
+            return
+        count = export_trained(run, backbone, timings['runs'].get(run.name))
+        print(f'backbone ({count} tensors) saved as {backbone}; the '
+              f'classifier in the shipped format in {backbone_dir}',
+              flush=True)
+
+    for run in runs:
+        if run.name in done:
+            print(f'== {steps[run.name]}: {run.label} ({run.max_iters} '
+                  f'iterations)\nalready trained: {run.work_dir}',
                   flush=True)
-
-    def ready(run):
-        # A fine-tuning waits for the backbone its config loads.
-        return run.kind == 'pretrain' or run.init == 'scratch' or (
-            osp.isfile(backbone))
-
-    run_in_parallel(runs, jobs, work, ready)
+            export(run)
+    hooks = StudyHooks({run.name: run for run in runs}, progress, steps,
+                       timings, start, on_end=export,
+                       save=partial(_save_json, timings_path),
+                       verbose=verbose)
+    results = LocalExecutor(campaign, jobs, hooks, env=env).run(
+        [row for row in rows if row.name not in done])
+    print(format_states([row_state(campaign, row)
+                         for row in campaign.rows]), flush=True)
+    error = failed_runs_error(campaign, runs, results, hooks.skipped)
+    if error is not None:
+        raise error
 
     print('== 4/4 curves, table and report', flush=True)
     analysis_start = time.time()

@@ -107,6 +107,31 @@ def test_a_campaign_directory_holds_one_plan(tmp_path):
     assert campaign.work_dir(rows[0]) == str(tmp_path / 'c' / 'a')
 
 
+def test_a_programs_own_plan_grows_and_others_are_refused(tmp_path):
+    folder = str(tmp_path / 'c')
+    a, b, c = (Row(n, TOY_CONFIG, 10) for n in 'abc')
+    assert Campaign.grow(folder, [a, b], 'me').rows == [a, b]
+    assert Campaign.grow(folder, [a, b, c], 'me').rows == [a, b, c]
+    # Fewer rows: the ones it had stay, after these.
+    assert Campaign.grow(folder, [c], 'me').rows == [c, a, b]
+    assert Campaign.open(folder).rows == [c, a, b]
+    # The rows a row waits for may change; what it trains may not.
+    later = Row('b', TOY_CONFIG, 10, after=('a',))
+    assert Campaign.grow(folder, [a, later], 'me').rows == [a, later, c]
+    for other in (Row('b', TOY_CONFIG, 20), Row('b', TOY_CONFIG, 10, ('x',)),
+                  Row('b', TOY_CONFIG + 'x', 10)):
+        with pytest.raises(UsageError, match='holds a plan whose row b is '
+                           '10 iterations of'):
+            Campaign.grow(folder, [other], 'me')
+    # Another planner, or tools/campaign.py: its rows only.
+    with pytest.raises(UsageError, match='holds another plan'):
+        Campaign.grow(folder, [a, later, c, Row('d', TOY_CONFIG, 1)], 'you')
+    Campaign.open(str(tmp_path / 'theirs'), [a])
+    with pytest.raises(UsageError, match='holds another plan'):
+        Campaign.grow(str(tmp_path / 'theirs'), [a, b], 'me')
+    assert Campaign.grow(str(tmp_path / 'theirs'), [a], 'me').rows == [a]
+
+
 def test_sbatch_lines(tmp_path):
     rows = [Row('base', TOY_CONFIG, 10, ('--data-root', '/d')),
             Row('base-tta', TOY_CONFIG, 0, (), tta_of='base')]

@@ -34,28 +34,56 @@ def _paragraph(pairs, claim):
     return next((p for p in text if p.startswith(f'**{claim}**')), None)
 
 
-def _all_data(pre=(30.0, 30.5), scratch=(20.0, 28.0, 29.0), seed=0):
-    """Runs on all the images: pre-trained 1x and 2x ending at ``pre``,
-    scratch 1x, 2x and 4x ending at ``scratch``."""
+def _all_data(pre=(30.0, 30.5), scratch=(20.0, 28.0, 29.0), seed=0,
+              pre_times=(1, 4)):
+    """Runs on all the images: pre-trained 1x and 4x (``pre_times``)
+    ending at ``pre``, scratch 1x, 2x and 4x ending at ``scratch``."""
     return ([_pair('pretrained', t, {25: 10.0, 100 * t: ap}, seed=seed)
-             for t, ap in zip((1, 2), pre)] +
+             for t, ap in zip(pre_times, pre)] +
             [_pair('scratch', t, {25: 3.0, 100 * t: ap}, seed=seed)
              for t, ap in zip((1, 2, 4), scratch)])
 
 
-@pytest.mark.parametrize('pre_2x, verdict, arm', [
+@pytest.mark.parametrize('pre_4x, verdict, arm', [
     (31.0, '+1.0 points. **met**', 'a converged pre-trained arm'),
     (31.1, '+1.1 points. **not met**',
      'a pre-trained arm that is still rising')])
-def test_the_pretrained_arm_is_converged_within_one_point(pre_2x, verdict,
+def test_the_pretrained_arm_is_converged_within_one_point(pre_4x, verdict,
                                                           arm):
-    pairs = _all_data(pre=(30.0, pre_2x))
-    assert (f'pre-trained 1x 30.0, pre-trained 2x {pre_2x:.1f}: {verdict}'
+    pairs = _all_data(pre=(30.0, pre_4x))
+    assert (f'pre-trained 1x 30.0, pre-trained 4x {pre_4x:.1f}: {verdict}'
             in _paragraph(pairs, 'Plateaus'))
-    # Catching up names the arm it compares with (the best: the 2x).
+    # Catching up names the arm it compares with: as long as scratch 4x.
     catching_up = _paragraph(pairs, 'Catching up')
-    assert f'pre-trained 2x {pre_2x:.1f}: ' in catching_up
-    assert f'This is catching up to {arm} (pre-trained 2x ' in catching_up
+    assert f'scratch 4x 29.0, pre-trained 4x {pre_4x:.1f}: ' in catching_up
+    assert f'This is catching up to {arm} (pre-trained 4x ' in catching_up
+
+
+@pytest.mark.parametrize('pre, verdict', [
+    ((28.0, 30.0), '-1.0 points, tolerance 1.0 (one seed: no spread '
+     'measured). **met**'),
+    ((28.0, 30.1), '-1.1 points, tolerance 1.0 (one seed: no spread '
+     'measured). **not met**')])
+def test_catching_up_is_judged_at_equal_schedules(pre, verdict):
+    # Pre-trained 1x, 2x and 4x; the 2x is the best (35.0) but not as long
+    # as scratch 4x (29.0): the 4x is the one compared.
+    pairs = _all_data(pre=(pre[0], 35.0, pre[1]), pre_times=(1, 2, 4))
+    catching_up = _paragraph(pairs, 'Catching up')
+    assert ('of the pre-trained run of the same length, or above it. '
+            f'Measured: scratch 4x 29.0, pre-trained 4x {pre[1]:.1f}: '
+            f'{verdict}.') in catching_up
+
+
+def test_without_a_pretrained_run_as_long_catching_up_is_not_judged():
+    pairs = _all_data(pre=(30.0, 35.0), pre_times=(1, 2))
+    catching_up = _paragraph(pairs, 'Catching up')
+    assert catching_up.endswith(
+        'Not judged at equal schedules: no pre-trained run of scratch 4x\'s '
+        'length, 4x (pre-trained: 1x, 2x).')
+    assert '**met**' not in catching_up and 'not met' not in catching_up
+    # The plateau still reads the pre-trained arm's longest: its 2x.
+    assert 'pre-trained 2x 35.0: +5.0 points. **not met**' in _paragraph(
+        pairs, 'Plateaus')
 
 
 def test_plateau_verdicts_print_each_groups_seeds_and_spread():
@@ -64,7 +92,7 @@ def test_plateau_verdicts_print_each_groups_seeds_and_spread():
                        seed=1))
     plateaus = _paragraph(pairs, 'Plateaus')
     assert ('pre-trained 1x 30.5 (seeds: 30.0, 31.0; spread 1.0), '
-            'pre-trained 2x 31.0 (seeds: 30.5, 31.5; spread 1.0): +0.5 '
+            'pre-trained 4x 31.0 (seeds: 30.5, 31.5; spread 1.0): +0.5 '
             'points. **met**') in plateaus
     assert ('scratch 4x 29.5 (seeds: 29.0, 30.0; spread 1.0), scratch 2x '
             '27.5 (seeds: 28.0, 27.0; spread 1.0): still rising by 2.0 '
@@ -84,7 +112,7 @@ def test_scratch_longest_schedule_against_the_next_shorter(scratch_4x,
 
 
 def test_paragraphs_without_their_runs_are_omitted():
-    pairs = [_pair('pretrained', 1, {25: 10.0, 100: 30.0}),
+    pairs = [_pair('pretrained', 4, {25: 10.0, 400: 30.0}),
              _pair('scratch', 4, {25: 3.0, 400: 29.0})]
     # One schedule per init, no subsets, no nothing-frozen ablation.
     for claim in ('Plateaus', 'Less data', 'Ablation'):
@@ -170,11 +198,11 @@ def test_seed_means_are_one_log_per_group_at_its_final_validation():
     # Seed 1's scratch 4x also logged mask AP; seed 0's did not.
     pairs[-1][1].val[400]['coco/segm_mAP'] = 0.15
     merged = {log.name: log for log in seed_means(pairs)}
-    assert len(merged) == 5  # pre-trained 1x, 2x; scratch 1x, 2x, 4x
-    pre_2x = merged['pretrained-2x-None-s0']
-    assert list(pre_2x.val) == [200]
-    assert 100 * pre_2x.val[200]['coco/bbox_mAP'] == pytest.approx(31.5)
-    assert 100 * pre_2x.val[200]['coco/bbox_mAP_75'] == pytest.approx(29.5)
+    assert len(merged) == 5  # pre-trained 1x, 4x; scratch 1x, 2x, 4x
+    pre_4x = merged['pretrained-4x-None-s0']
+    assert list(pre_4x.val) == [400]
+    assert 100 * pre_4x.val[400]['coco/bbox_mAP'] == pytest.approx(31.5)
+    assert 100 * pre_4x.val[400]['coco/bbox_mAP_75'] == pytest.approx(29.5)
     scratch_4x = merged['scratch-4x-None-s0'].val[400]
     assert 100 * scratch_4x['coco/bbox_mAP'] == pytest.approx(29.5)
     assert 'coco/segm_mAP' not in scratch_4x  # not every seed has it
@@ -239,7 +267,7 @@ def _convergence(pre, scratch):
 # 4.999999999999999): the earlier thresholds compare at 1e-6 point, as
 # the plateau and overfitting ones do.
 def _catching_up(scratch_4x):
-    """Catching up, one seed, against a best pre-trained 2x at 7.0."""
+    """Catching up, one seed, against pre-trained 4x at 7.0."""
     return _paragraph(_all_data(pre=(6.5, 7.0),
                                 scratch=(4.0, 5.0, scratch_4x)),
                       'Catching up')
