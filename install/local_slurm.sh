@@ -89,7 +89,9 @@ write_conf() {
     user=$(id -un)
     sed -e "s|@DIR@|$DIR|g" -e "s|@HOST@|$host|g" -e "s|@USER@|$user|g" \
         -e "s|@NODE@|$node|" -e "s|@CTLD_PORT@|${ports% *}|" \
-        -e "s|@SLURMD_PORT@|${ports#* }|" "$HERE/local_slurm.conf.in" >"$CONF"
+        -e "s|@SLURMD_PORT@|${ports#* }|" \
+        -e "s|@FIRST_JOB_ID@|$((1000 + RANDOM * 30 + RANDOM % 30))|" \
+        "$HERE/local_slurm.conf.in" >"$CONF"
 }
 
 node_state() {
