@@ -24,7 +24,7 @@ study: setup
 test: setup
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
-	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=10 tests
+	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25 tests
 
 # On a GPU node: CUDA ops, AMP, SyncBN, 50 iterations + test (docs/gpu.md).
 gpu-check: setup

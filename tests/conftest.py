@@ -87,3 +87,30 @@ def built_wheel(tmp_path_factory):
         env=dict(os.environ, PIP_NO_CACHE_DIR='1'))
     wheel, = (tmp_path / 'dist').glob('rethink_mmdet-*.whl')
     return wheel
+
+
+def _shared_setup(item):
+    """The name of the costly set-up ``item`` shares with other tests (the
+    built wheel, or a fixture of its module), or None."""
+    fixtures = getattr(item, '_fixtureinfo', None)
+    if fixtures is None:
+        return None
+    if 'built_wheel' in fixtures.name2fixturedefs:
+        return 'built_wheel'
+    for definitions in fixtures.name2fixturedefs.values():
+        definition = definitions[-1]
+        if definition.scope == 'module' and definition.params is None:
+            return item.module.__name__
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    # A module's or a session's fixture is built once per xdist worker: the
+    # tests sharing a costly one go to one worker (make test runs with
+    # --dist loadgroup), instead of each worker training or building it.
+    for item in items:
+        if item.get_closest_marker('xdist_group') is not None:
+            continue
+        shared = _shared_setup(item)
+        if shared is not None:
+            item.add_marker(pytest.mark.xdist_group(shared))
