@@ -76,6 +76,14 @@ for s in socks:
 print(*(s.getsockname()[1] for s in socks))'
 }
 
+first_job_id() {
+    # Drawn, so two instances rarely share ids; the rendezvous port of job
+    # ID is 20000 + ID % 20000 (tools/slurm/task.sh), kept here in
+    # 21000-31000 for the first 1000 jobs: below Linux's ephemeral ports
+    # (32768 up), where the daemons' own free ports are picked.
+    echo $((20000 * (1 + RANDOM % 40) + 1000 + RANDOM % 9000))
+}
+
 write_conf() {
     local node host ports user
     # NodeName=<short hostname> CPUs=... topology ... RealMemory=...: what
@@ -90,7 +98,7 @@ write_conf() {
     sed -e "s|@DIR@|$DIR|g" -e "s|@HOST@|$host|g" -e "s|@USER@|$user|g" \
         -e "s|@NODE@|$node|" -e "s|@CTLD_PORT@|${ports% *}|" \
         -e "s|@SLURMD_PORT@|${ports#* }|" \
-        -e "s|@FIRST_JOB_ID@|$((1000 + RANDOM * 30 + RANDOM % 30))|" \
+        -e "s|@FIRST_JOB_ID@|$(first_job_id)|" \
         "$HERE/local_slurm.conf.in" >"$CONF"
 }
 
