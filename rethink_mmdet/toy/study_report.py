@@ -281,7 +281,7 @@ def write_report(path: str, pairs: Sequence[Pair], pretrain: RunLog,
     lines = ['# Toy-scale study: pre-training vs random init', '']
     lines += list(header) + ['']
     lines += ['## The claims, tested', '',
-              'Thresholds fixed before the runs (rethink_mmdet/toy/'
+              'Thresholds fixed before the runs (rethink_mmdet/toy/study_'
               'report.py, docs/study.md); AP in points of box AP on the '
               'validation images, final validation of each run.', '']
     lines += [f'- {paragraph}' for paragraph in
